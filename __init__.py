@@ -1,0 +1,21 @@
+"""motioncomic: one character image + a short prompt -> a short, identity-faithful animated clip.
+
+ComfyUI imports this file. It must stay light: node modules import torch/diffusers only when a
+node runs. Relative imports only (ComfyUI has its own top-level ``nodes`` module).
+"""
+from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from .version import __version__
+
+WEB_DIRECTORY = "./web"
+
+try:  # inside ComfyUI: make our model folders known to folder_paths
+    from . import host as _host
+
+    if _host.in_comfyui():
+        _host.register_model_folders()
+except Exception:  # pragma: no cover - registration must never break ComfyUI's startup
+    import logging
+
+    logging.getLogger(__name__).exception("motioncomic: could not register model folders")
+
+__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY", "__version__"]

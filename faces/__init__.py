@@ -1,0 +1,1 @@
+"""Face detection, alignment, identity swap and enhancement from the reference image."""

@@ -1,0 +1,1 @@
+"""Frame interpolation (optical flow without weights, SGM-VFI)."""

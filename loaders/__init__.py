@@ -1,0 +1,1 @@
+"""Files on disk -> ready model objects (one module per family, shared safe checkpoint reading)."""

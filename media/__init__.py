@@ -1,0 +1,1 @@
+"""Image and video file I/O through the real ffmpeg (imageio-ffmpeg)."""

@@ -1,0 +1,1 @@
+"""LLM prompt expansion for image-to-video, with a rule-based fallback."""

@@ -1,0 +1,1 @@
+"""Image-to-video sampling: framing (pad/crop plan), the shared entry, one engine per family."""

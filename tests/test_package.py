@@ -1,0 +1,61 @@
+"""The pack imports light, registers its nodes, and never shadows ComfyUI's ``nodes``."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_is_light_and_exports_nodes():
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('motioncomic', r'{ROOT / '__init__.py'}',"
+        f" submodule_search_locations=[r'{ROOT}'])\n"
+        "m = importlib.util.module_from_spec(spec); sys.modules['motioncomic'] = m\n"
+        "spec.loader.exec_module(m)\n"
+        "heavy = [k for k in ('torch', 'diffusers', 'transformers', 'cv2', 'onnxruntime') if k in sys.modules]\n"
+        "print(len(m.NODE_CLASS_MAPPINGS), heavy, m.WEB_DIRECTORY)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, rest = out.stdout.split(" ", 1)
+    assert int(count) > 0
+    assert rest.strip() == "[] ./web"
+
+
+def test_no_absolute_import_of_pack_modules():
+    """An absolute ``import nodes`` would pick ComfyUI's module; the pack uses relative imports."""
+    own = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    own |= {p.stem for p in ROOT.glob("*.py")}
+    offenders = []
+    for py in ROOT.rglob("*.py"):
+        rel = py.relative_to(ROOT)
+        if rel.parts[0] in {"tests", "benchmarks", ".ci", "docs"}:
+            continue
+        tree = ast.parse(py.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module.split(".")[0]]
+            else:
+                continue
+            offenders += [f"{rel}:{node.lineno} {n}" for n in names if n in own or n == "motioncomic"]
+    assert offenders == []
+
+
+def test_every_node_has_tooltips_and_prefixed_id():
+    from motioncomic import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+
+    for key, cls in NODE_CLASS_MAPPINGS.items():
+        assert key.startswith("MotionComic"), key
+        assert key in NODE_DISPLAY_NAME_MAPPINGS, key
+        spec = cls.INPUT_TYPES()
+        for section in ("required", "optional"):
+            for name, value in spec.get(section, {}).items():
+                opts = value[1] if len(value) > 1 else {}
+                assert opts.get("tooltip"), f"{key}.{name} has no tooltip"
+        assert hasattr(cls, cls.FUNCTION), key
+        assert isinstance(cls.RETURN_TYPES, tuple), key
