@@ -1,0 +1,31 @@
+"""Name what a checkpoint looks like from its tensor names and shapes (for error messages and
+family dispatch). Never from the file name."""
+from __future__ import annotations
+
+# (description, keys that must all be present (prefix match on any key))
+_SIGNATURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Open-Sora ST-DiT (STDiT3)", ("x_embedder.proj.weight", "spatial_blocks.0.", "temporal_blocks.0.")),
+    ("Open-Sora VAE v1.2", ("spatial_vae.", "temporal_vae.")),
+    ("Open-Sora VAE v1.2 (spatial half only)", ("spatial_vae.",)),
+    ("Open-Sora VAE v1.2 (temporal half only)", ("temporal_vae.",)),
+    ("CogVideoX transformer", ("patch_embed.proj.", "transformer_blocks.0.norm1.linear.weight")),
+    ("CogVideoX VAE", ("encoder.down_blocks.0.resnets.0.", "decoder.up_blocks.0.", "encoder.conv_in.conv.")),
+    ("T5 text encoder", ("encoder.block.0.layer.0.SelfAttention.q.weight",)),
+    ("Flux transformer", ("double_blocks.0.",)),
+    ("Stable Diffusion checkpoint (UNet)", ("model.diffusion_model.input_blocks.",)),
+    ("Stable Diffusion UNet (diffusers)", ("down_blocks.0.resnets.0.", "mid_block.", "conv_in.weight", "time_embedding.")),
+    ("image VAE (AutoencoderKL)", ("encoder.down_blocks.0.resnets.0.", "decoder.up_blocks.0.", "quant_conv.weight")),
+    ("image VAE (original layout)", ("encoder.down.0.block.0.", "decoder.up.0.block.0.")),
+    ("SGM-VFI / EMA-VFI frame interpolation network", ("feature_bone.",)),
+    ("GMFlow optical flow network", ("backbone.", "transformer.layers.0.")),
+)
+
+
+def describe_checkpoint(keys) -> str:
+    """A human name for the model these keys belong to, or ``"an unknown model"``."""
+    keys = list(keys)
+    for name, needed in _SIGNATURES:
+        if all(any(k.startswith(n) for k in keys) for n in needed):
+            return name
+    sample = ", ".join(sorted(keys)[:4])
+    return f"an unknown model (first keys: {sample})" if keys else "an empty checkpoint"
