@@ -1,0 +1,150 @@
+// motioncomic frontend extension (ComfyUI frontend extension API: app.registerExtension).
+//
+// 1. On the Image-to-Video sampler it draws the planned letterbox before you run: the model frame,
+//    the content box where your character goes, and the frame count check. The plan comes from
+//    the pack's own Python framing code through GET /motioncomic/plan, so what you see is what
+//    the sampler will do.
+// 2. After "Save Video (motioncomic)" runs, the saved clip plays inside the node.
+//
+// Nothing here changes the graph or its saved workflow.
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+
+const SAMPLER = "MotionComicImageToVideo";
+const SAVER = "MotionComicSaveVideo";
+const PLAN_ROUTE = "/motioncomic/plan";
+const PANEL_HEIGHT = 86;
+
+function widgetValue(node, name) {
+  const w = node.widgets?.find((w) => w.name === name);
+  return w ? w.value : undefined;
+}
+
+function upstreamNode(node, inputName) {
+  const slot = node.findInputSlot ? node.findInputSlot(inputName) : -1;
+  return slot >= 0 ? node.getInputNode(slot) : null;
+}
+
+// Size of the image feeding the sampler: LoadImage keeps its preview in node.imgs.
+function upstreamImageSize(node) {
+  const src = upstreamNode(node, "image");
+  const img = src?.imgs?.[0];
+  if (img && img.naturalWidth) return [img.naturalWidth, img.naturalHeight];
+  return null;
+}
+
+function planQuery(node) {
+  const size = upstreamImageSize(node);
+  const loader = upstreamNode(node, "model");
+  if (!size || !loader) return null;
+  const params = new URLSearchParams({
+    loader: loader.comfyClass || loader.type,
+    width: String(size[0]),
+    height: String(size[1]),
+  });
+  for (const w of loader.widgets || []) {
+    if (typeof w.value === "string" || typeof w.value === "number") params.set(`loader.${w.name}`, String(w.value));
+  }
+  for (const name of ["framing", "resolution", "num_frames"]) {
+    const v = widgetValue(node, name);
+    if (v !== undefined && v !== null) params.set(name, String(v));
+  }
+  return params.toString();
+}
+
+async function refreshPlan(node) {
+  const query = planQuery(node);
+  if (query === node.__mcQuery) return;
+  node.__mcQuery = query;
+  if (!query) {
+    node.__mcPlan = null;
+    return;
+  }
+  try {
+    const res = await api.fetchApi(`${PLAN_ROUTE}?${query}`);
+    const body = await res.json();
+    if (node.__mcQuery === query) node.__mcPlan = body;
+  } catch (e) {
+    node.__mcPlan = { error: String(e) };
+  }
+  node.setDirtyCanvas(true, true);
+}
+
+function drawPlan(node, ctx) {
+  const plan = node.__mcPlan;
+  if (!plan) return;
+  const y0 = node.size[1] - PANEL_HEIGHT + 6;
+  ctx.save();
+  ctx.font = "11px sans-serif";
+  if (plan.error) {
+    ctx.fillStyle = "#e66";
+    ctx.fillText(plan.error.slice(0, 90), 10, y0 + 12);
+    ctx.restore();
+    return;
+  }
+  const [fw, fh] = [plan.frame.width, plan.frame.height];
+  const scale = Math.min(110 / fw, (PANEL_HEIGHT - 16) / fh);
+  const bw = fw * scale, bh = fh * scale;
+  ctx.fillStyle = "#000";
+  ctx.fillRect(10, y0, bw, bh);
+  ctx.strokeStyle = "#888";
+  ctx.strokeRect(10, y0, bw, bh);
+  const c = plan.content;
+  ctx.fillStyle = "#4a8";
+  ctx.fillRect(10 + c.x * scale, y0 + c.y * scale, c.width * scale, c.height * scale);
+  ctx.fillStyle = "#ccc";
+  const tx = 20 + bw;
+  ctx.fillText(`frame ${fw}x${fh} (${plan.mode})`, tx, y0 + 12);
+  ctx.fillText(`content ${c.width}x${c.height} at ${c.x},${c.y}`, tx, y0 + 28);
+  if (plan.frames) {
+    ctx.fillStyle = plan.frames.valid ? "#8c8" : "#e66";
+    const msg = plan.frames.valid
+      ? `${plan.frames.requested} frames OK`
+      : `${plan.frames.requested} frames invalid: try ${plan.frames.nearest.join(" or ")}`;
+    ctx.fillText(msg, tx, y0 + 44);
+  }
+  ctx.restore();
+}
+
+function videoUrl(file) {
+  const p = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder || "", type: file.type || "output" });
+  return api.apiURL(`/view?${p.toString()}`);
+}
+
+app.registerExtension({
+  name: "motioncomic.extension",
+
+  async beforeRegisterNodeDef(nodeType, nodeData) {
+    if (nodeData.name === SAMPLER) {
+      const onDrawForeground = nodeType.prototype.onDrawForeground;
+      nodeType.prototype.onDrawForeground = function (ctx) {
+        onDrawForeground?.apply(this, arguments);
+        if (this.flags?.collapsed) return;
+        if (this.size[1] < this.computeSize()[1] + PANEL_HEIGHT) this.size[1] = this.computeSize()[1] + PANEL_HEIGHT;
+        const now = performance.now();
+        if (!this.__mcLast || now - this.__mcLast > 500) {
+          this.__mcLast = now;
+          refreshPlan(this);
+        }
+        drawPlan(this, ctx);
+      };
+    }
+    if (nodeData.name === SAVER) {
+      const onExecuted = nodeType.prototype.onExecuted;
+      nodeType.prototype.onExecuted = function (output) {
+        onExecuted?.apply(this, arguments);
+        const file = output?.motioncomic_video?.[0];
+        if (!file || !/\.(mp4|webm)$/i.test(file.filename)) return;
+        let video = this.__mcVideo;
+        if (!video) {
+          video = document.createElement("video");
+          Object.assign(video, { controls: true, loop: true, muted: true, autoplay: true });
+          video.style.width = "100%";
+          this.addDOMWidget("motioncomic_preview", "video", video, { serialize: false });
+          this.__mcVideo = video;
+        }
+        video.src = videoUrl(file);
+      };
+    }
+  },
+});
