@@ -4,14 +4,14 @@
 //    the content box where your character goes, and the frame count check. The plan comes from
 //    the pack's own Python framing code through GET /motioncomic/plan, so what you see is what
 //    the sampler will do.
-// 2. After "Save Video (motioncomic)" runs, the saved clip plays inside the node.
+// 2. The saved clip is previewed by ComfyUI's own frontend: "Save Video (motioncomic)" reports it
+//    the way core SaveVideo does ({images, animated}), so no code is needed here for that.
 //
 // Nothing here changes the graph or its saved workflow.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 
 const SAMPLER = "MotionComicImageToVideo";
-const SAVER = "MotionComicSaveVideo";
 const PLAN_ROUTE = "/motioncomic/plan";
 const PANEL_HEIGHT = 86;
 
@@ -106,11 +106,6 @@ function drawPlan(node, ctx) {
   ctx.restore();
 }
 
-function videoUrl(file) {
-  const p = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder || "", type: file.type || "output" });
-  return api.apiURL(`/view?${p.toString()}`);
-}
-
 app.registerExtension({
   name: "motioncomic.extension",
 
@@ -127,23 +122,6 @@ app.registerExtension({
           refreshPlan(this);
         }
         drawPlan(this, ctx);
-      };
-    }
-    if (nodeData.name === SAVER) {
-      const onExecuted = nodeType.prototype.onExecuted;
-      nodeType.prototype.onExecuted = function (output) {
-        onExecuted?.apply(this, arguments);
-        const file = output?.motioncomic_video?.[0];
-        if (!file || !/\.(mp4|webm)$/i.test(file.filename)) return;
-        let video = this.__mcVideo;
-        if (!video) {
-          video = document.createElement("video");
-          Object.assign(video, { controls: true, loop: true, muted: true, autoplay: true });
-          video.style.width = "100%";
-          this.addDOMWidget("motioncomic_preview", "video", video, { serialize: false });
-          this.__mcVideo = video;
-        }
-        video.src = videoUrl(file);
       };
     }
   },
