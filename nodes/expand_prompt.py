@@ -1,0 +1,108 @@
+"""Node: expand a short request (any language) into an English image-to-video caption."""
+from __future__ import annotations
+
+from ..prompts import presets
+from ..prompts.budget import FAMILY_BUDGETS
+from ..prompts.http_client import DEFAULT_BASE_URL
+from ._common import CATEGORY, VIDEO_MODEL, tip
+
+
+def _family_of(video_model, family: str) -> tuple[str, int | None, object]:
+    """Family, token limit and tokenizer from a connected video model (else the widget)."""
+    if video_model is None:
+        return family, None, None
+    limit = int(getattr(video_model, "text_tokens", 0)) or None
+    if video_model.family == "opensora":
+        fam = "opensora"
+    else:
+        fam = "cogvideox-1.5" if limit == FAMILY_BUDGETS["cogvideox-1.5"] else "cogvideox"
+    return fam, limit, video_model.components.get("tokenizer")
+
+
+class MotionComicExpandPrompt:
+    """LLM prompt expansion tuned for anime image-to-video, with an offline fallback."""
+
+    DESCRIPTION = (
+        "Rewrites a short request (any language, e.g. '她挥手' or 'waves') into the long English "
+        "caption the video models were trained on, anchored on the image as the first frame and "
+        "kept within the model's token budget. Uses an OpenAI-compatible server (Ollama, vLLM, "
+        "llama.cpp, LM Studio, hosted) or a local model from models/LLM/; if that fails it falls "
+        "back to a rule-based expansion and says so in 'status'. Answers are cached."
+    )
+    CATEGORY = CATEGORY
+    FUNCTION = "expand"
+    RETURN_TYPES = ("STRING", "STRING")
+    RETURN_NAMES = ("prompt", "status")
+    OUTPUT_TOOLTIPS = ("The expanded English prompt for the sampler.",
+                       "Which path produced it (llm / local / cache / rules / fallback) and the token count.")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "text": ("STRING", tip("Short request in any language, e.g. '她挥手' or 'she waves "
+                                       "shyly'. May be empty when an action is chosen.",
+                                       multiline=True, default="")),
+                "family": (list(FAMILY_BUDGETS), tip(
+                    "Target model: sets the token budget (CogVideoX 226, 1.5: 224, ST-DiT 300 incl. "
+                    "score suffixes). Ignored when video_model is connected.", default="cogvideox")),
+                "action": (list(presets.ACTIONS), tip("Action preset from the demo set, added to the request.",
+                                                      default="none")),
+                "camera": (list(presets.CAMERAS), tip("Camera movement; 'static' keeps the framing.",
+                                                      default="static")),
+                "style": (list(presets.STYLES), tip("Style words asked for in the caption.", default="anime")),
+                "backend": (["openai", "local", "rules"], tip(
+                    "openai: any OpenAI-compatible server at base_url (Ollama, vLLM, llama.cpp, LM "
+                    "Studio, hosted). local: transformers model folder models/LLM/<model>/. rules: "
+                    "no LLM, rule-based expansion only.", default="openai")),
+                "base_url": ("STRING", tip("Server URL ending in /v1 (Ollama: http://127.0.0.1:11434/v1, "
+                                           "LM Studio: http://127.0.0.1:1234/v1).", default=DEFAULT_BASE_URL)),
+                "model": ("STRING", tip("Model name on the server (e.g. qwen2.5:7b, a vision model such "
+                                        "as qwen2.5vl:7b to use the image), or the folder name under "
+                                        "models/LLM/ for backend 'local'.", default="qwen2.5:7b")),
+                "api_key_env": ("STRING", tip("NAME of the environment variable holding the API key "
+                                              "(e.g. OPENAI_API_KEY). Never the key itself: it would "
+                                              "be saved in the workflow. Empty for local servers.",
+                                              default="")),
+                "timeout": ("FLOAT", tip("Seconds the whole LLM call may take, retries included; then "
+                                         "the rule-based fallback is used.",
+                                         default=30.0, min=1.0, max=600.0, step=1.0)),
+                "llm_seed": ("INT", tip("Seed sent to the LLM for repeatable answers.",
+                                        default=0, min=0, max=2**31 - 1)),
+                "temperature": ("FLOAT", tip("Sampling temperature; low keeps the caption faithful and "
+                                             "repeatable.", default=0.1, min=0.0, max=2.0, step=0.05)),
+            },
+            "optional": {
+                "image": ("IMAGE", tip("Reference image (the first frame). Sent to vision-capable "
+                                       "servers when send_image is on; the first image of a batch is used.")),
+                "video_model": (VIDEO_MODEL, tip("Optional: the loaded video model, to count tokens "
+                                                 "with its real tokenizer and take its family.")),
+                "send_image": ("BOOLEAN", tip("Send the image to the server (needs a vision model; "
+                                              "text-only models may reject it and trigger the fallback).",
+                                              default=False)),
+                "device": (["auto", "cpu", "cuda", "mps"], tip("Device for backend 'local'.", default="auto")),
+                "dtype": (["auto", "fp32", "fp16", "bf16"], tip("Weights dtype for backend 'local' "
+                                                                "(auto: fp16 on GPU, fp32 on CPU).",
+                                                                default="auto")),
+            },
+        }
+
+    def expand(self, text, family, action, camera, style, backend, base_url, model, api_key_env,
+               timeout, llm_seed, temperature, image=None, video_model=None, send_image=False,
+               device="auto", dtype="auto"):
+        from ..prompts.expand import LLMSettings, expand_prompt
+
+        fam, limit, tokenizer = _family_of(video_model, family)
+        first = image[0].detach().cpu().numpy() if image is not None else None
+        settings = LLMSettings(
+            backend=backend, base_url=base_url, model=model.strip(), api_key_env=api_key_env,
+            timeout=float(timeout), seed=int(llm_seed), temperature=float(temperature),
+            send_image=bool(send_image), device=device, dtype=dtype,
+        )
+        result = expand_prompt(text, family=fam, action=action, camera=camera, style=style,
+                               image=first, settings=settings, tokenizer=tokenizer, limit=limit)
+        return (result.prompt, result.status)
+
+
+NODE_CLASS_MAPPINGS = {"MotionComicExpandPrompt": MotionComicExpandPrompt}
+NODE_DISPLAY_NAME_MAPPINGS = {"MotionComicExpandPrompt": "Expand Prompt (LLM, anime I2V)"}

@@ -1,0 +1,170 @@
+"""A small OpenAI-compatible chat-completions client on the standard library (``http.client``).
+
+Works with Ollama (``http://127.0.0.1:11434/v1``), vLLM, llama.cpp's server, LM Studio and hosted
+services. ``timeout`` bounds the WHOLE call including retries and back-off, so a dead server costs
+at most that long. Errors are raised as :class:`LLMError` with a message fit for a status line.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import socket
+import ssl
+import time
+import urllib.parse
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"
+
+
+class LLMError(RuntimeError):
+    """The LLM could not give an answer (connection, timeout, HTTP error, bad reply)."""
+
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def image_data_url(png_bytes: bytes) -> str:
+    """A ``data:image/png;base64,...`` URL for the OpenAI content-parts image format."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+
+
+def user_content(text: str, png_bytes: bytes | None = None) -> Any:
+    """A user message's content: plain text, or text + image parts for vision models."""
+    if png_bytes is None:
+        return text
+    return [
+        {"type": "text", "text": text},
+        {"type": "image_url", "image_url": {"url": image_data_url(png_bytes)}},
+    ]
+
+
+def _endpoint(base_url: str) -> tuple[str, str, int, str]:
+    url = base_url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LLMError(f"base_url {base_url!r} is not an http(s) URL", retryable=False)
+    path = parts.path
+    if not path.endswith("/chat/completions"):
+        path += "/chat/completions"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, parts.hostname, port, path
+
+
+def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: dict, deadline: float) -> tuple[int, bytes]:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise LLMError("timed out")
+    if scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            host, port, timeout=remaining, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=remaining)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        chunks = []
+        while True:  # read in chunks so a slow drip cannot outlive the deadline
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LLMError("timed out while reading the reply")
+            if conn.sock is not None:
+                conn.sock.settimeout(remaining)
+            chunk = resp.read(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return resp.status, b"".join(chunks)
+    except (socket.timeout, TimeoutError):
+        raise LLMError("timed out") from None
+    except ConnectionRefusedError:
+        raise LLMError(f"connection refused by {host}:{port} (is the server running?)") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise LLMError(f"connection error: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _parse(status: int, raw: bytes) -> str:
+    try:
+        data = json.loads(raw.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        if status >= 400:
+            raise LLMError(f"HTTP {status}: {raw[:200].decode('utf-8', 'replace')}", retryable=status >= 500)
+        raise LLMError("the server sent malformed JSON") from None
+    if status >= 400:
+        err = data.get("error") if isinstance(data, dict) else None
+        msg = err.get("message") if isinstance(err, dict) else err
+        raise LLMError(f"HTTP {status}: {msg or raw[:200].decode('utf-8', 'replace')}",
+                       retryable=status >= 500 or status == 429)
+    try:
+        content = data["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise LLMError("the reply has no choices[0].message.content") from None
+    if isinstance(content, list):  # some servers answer in content parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if not isinstance(content, str):
+        raise LLMError("the reply content is not text")
+    return content
+
+
+def chat_completion(
+    base_url: str,
+    model: str,
+    messages: list[dict],
+    *,
+    api_key: str | None = None,
+    timeout: float = 30.0,
+    retries: int = 2,
+    backoff: float = 0.5,
+    temperature: float = 0.1,
+    top_p: float = 0.7,
+    seed: int | None = 0,
+    max_tokens: int = 400,
+) -> str:
+    """POST ``messages`` to ``{base_url}/chat/completions``; return the assistant's text.
+
+    Retries connection errors, timeouts, HTTP 5xx/429 and malformed replies up to ``retries``
+    times with exponential back-off, all within ``timeout`` seconds in total. HTTP 4xx (bad key,
+    unknown model) fails at once.
+    """
+    scheme, host, port, path = _endpoint(base_url)
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "temperature": float(temperature),
+        "top_p": float(top_p),
+        "max_tokens": int(max_tokens),
+        "stream": False,
+    }
+    if seed is not None:
+        payload["seed"] = int(seed)
+    body = json.dumps(payload).encode("utf-8")
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    deadline = time.monotonic() + float(timeout)
+    delay = backoff
+    last: LLMError | None = None
+    for attempt in range(retries + 1):
+        try:
+            status, raw = _post(scheme, host, port, path, body, headers, deadline)
+            return _parse(status, raw)
+        except LLMError as exc:
+            last = exc
+            log.info("LLM attempt %d/%d failed: %s", attempt + 1, retries + 1, exc)
+            if not exc.retryable or attempt == retries:
+                break
+            if deadline - time.monotonic() <= delay:
+                break
+            time.sleep(delay)
+            delay *= 2
+    raise last or LLMError("no attempt was made")
