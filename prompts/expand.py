@@ -43,6 +43,7 @@ class LLMSettings:
     api_key_env: str = ""
     timeout: float = 30.0
     retries: int = 2
+    backoff: float = 0.5  # first retry delay in seconds, doubled each time
     seed: int = 0
     temperature: float = 0.1
     top_p: float = 0.7
@@ -126,7 +127,7 @@ def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None) -> st
         )
     return chat_completion(
         settings.base_url, settings.model, messages, api_key=api_key, timeout=settings.timeout,
-        retries=settings.retries, temperature=settings.temperature, top_p=settings.top_p,
+        retries=settings.retries, backoff=settings.backoff, temperature=settings.temperature, top_p=settings.top_p,
         seed=settings.seed, max_tokens=settings.max_tokens,
     )
 
