@@ -22,8 +22,11 @@ _SECRET_VALUE = re.compile(
 
 
 def is_secret_name(name: str) -> bool:
-    """True for key names that hold credentials (``api_key``, ``openai_token``, ``password`` ...)."""
-    return bool(_SECRET_NAME.search(name)) and not name.lower().endswith(("_tokens", "max_tokens", "tokens"))
+    """True for key names that hold credentials (``api_key``, ``openai_token``, ``password`` ...).
+
+    ``max_tokens`` (a count) and ``api_key_env`` (the NAME of an environment variable) are not secrets.
+    """
+    return bool(_SECRET_NAME.search(name)) and not name.lower().endswith(("tokens", "_env"))
 
 
 def _collect(obj: Any, found: set[str]) -> Any:
