@@ -1,6 +1,9 @@
 """Node: expand a short request (any language) into an English image-to-video caption."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ..prompts import presets
 from ..prompts.budget import FAMILY_BUDGETS
 from ..prompts.http_client import DEFAULT_BASE_URL
@@ -17,6 +20,22 @@ def _family_of(video_model, family: str) -> tuple[str, int | None, object]:
     else:
         fam = "cogvideox-1.5" if limit == FAMILY_BUDGETS["cogvideox-1.5"] else "cogvideox"
     return fam, limit, video_model.components.get("tokenizer")
+
+
+#: Widget settings whose last run fell back (LLM down): they re-run on the next queue so a server
+#: that came back is used. Successful answers are deterministic and stay in ComfyUI's cache.
+_FELL_BACK: set[str] = set()
+
+
+_WIDGETS = ("text", "family", "action", "camera", "style", "backend", "base_url", "model",
+            "api_key_env", "timeout", "llm_seed", "temperature", "send_image", "device", "dtype")
+_OPTIONAL_DEFAULTS = {"send_image": False, "device": "auto", "dtype": "auto"}
+
+
+def _settings_key(values: dict) -> str:
+    """Hash of the widget values (linked inputs excluded; absent optionals at their defaults)."""
+    plain = {k: values.get(k, _OPTIONAL_DEFAULTS.get(k)) for k in _WIDGETS}
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class MotionComicExpandPrompt:
@@ -87,6 +106,11 @@ class MotionComicExpandPrompt:
             },
         }
 
+    @classmethod
+    def IS_CHANGED(cls, **kwargs):
+        # NaN never equals itself: ComfyUI re-runs the node, and the LLM gets another chance.
+        return float("nan") if _settings_key(kwargs) in _FELL_BACK else ""
+
     def expand(self, text, family, action, camera, style, backend, base_url, model, api_key_env,
                timeout, llm_seed, temperature, image=None, video_model=None, send_image=False,
                device="auto", dtype="auto"):
@@ -101,6 +125,14 @@ class MotionComicExpandPrompt:
         )
         result = expand_prompt(text, family=fam, action=action, camera=camera, style=style,
                                image=first, settings=settings, tokenizer=tokenizer, limit=limit)
+        key = _settings_key(dict(text=text, family=family, action=action, camera=camera, style=style,
+                                 backend=backend, base_url=base_url, model=model, api_key_env=api_key_env,
+                                 timeout=timeout, llm_seed=llm_seed, temperature=temperature,
+                                 send_image=send_image, device=device, dtype=dtype))
+        if result.source == "fallback":
+            _FELL_BACK.add(key)
+        else:
+            _FELL_BACK.discard(key)
         return (result.prompt, result.status)
 
 

@@ -86,7 +86,9 @@ def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: di
     except (socket.timeout, TimeoutError):
         raise LLMError("timed out") from None
     except ConnectionRefusedError:
-        raise LLMError(f"connection refused by {host}:{port} (is the server running?)") from None
+        # nothing listens there: retrying within seconds would only delay the fallback
+        raise LLMError(f"connection refused by {host}:{port} (is the server running?)",
+                       retryable=False) from None
     except (OSError, http.client.HTTPException) as exc:
         raise LLMError(f"connection error: {exc}") from None
     finally:
@@ -132,9 +134,9 @@ def chat_completion(
 ) -> str:
     """POST ``messages`` to ``{base_url}/chat/completions``; return the assistant's text.
 
-    Retries connection errors, timeouts, HTTP 5xx/429 and malformed replies up to ``retries``
+    Retries connection resets, timeouts, HTTP 5xx/429 and malformed replies up to ``retries``
     times with exponential back-off, all within ``timeout`` seconds in total. HTTP 4xx (bad key,
-    unknown model) fails at once.
+    unknown model) and a refused connection (no server) fail at once.
     """
     scheme, host, port, path = _endpoint(base_url)
     payload: dict[str, Any] = {

@@ -80,7 +80,7 @@ def test_dead_servers_cost_no_more_than_timeout():
     r = expand_prompt("she waves", settings=LLMSettings(base_url=f"http://127.0.0.1:{tp.free_port()}/v1",
                                                          timeout=0.5, backoff=0.05), cache=PromptCache())
     assert r.source == "fallback" and "connection refused" in r.status
-    assert time.monotonic() - t0 < 0.5 + 0.4
+    assert time.monotonic() - t0 < 0.3  # nothing listens: no retries, immediate fallback
     sock = tp.silent_socket()
     try:
         t0 = time.monotonic()
@@ -167,9 +167,14 @@ def test_node_end_to_end(server, monkeypatch):
     assert server.requests[-1]["body"]["seed"] == 7
     assert node.expand(**args, image=image, send_image=True)[1].startswith("cache:")
     assert image.shape == (2, 32, 48, 3)
+    # a successful answer is deterministic: ComfyUI may keep it cached
+    assert MotionComicExpandPrompt.IS_CHANGED(**args, send_image=True) == ""
     offline = dict(args, base_url=f"http://127.0.0.1:{tp.free_port()}/v1", timeout=1.0)
     prompt, status = node.expand(**offline)
     assert status.startswith("fallback:") and "She waves" in prompt
+    # after a fallback the node re-runs on the next queue (NaN != NaN), so a revived server is used
+    changed = MotionComicExpandPrompt.IS_CHANGED(**offline)
+    assert changed != changed
 
 
 def test_node_stores_only_the_env_var_name_and_workflows_hold_no_keys():
