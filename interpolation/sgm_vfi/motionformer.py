@@ -125,7 +125,8 @@ class MotionFormerBlock(nn.Module):
         """``x``: ``[2B, h*w, C]`` tokens of frame 0 then frame 1."""
         ws, s = self.window, self.shift
         two_b, _, c = x.shape
-        if (h, w) not in self._masks:
+        if (h, w) not in self._masks:  # keep only the current size: memory stays flat over a clip
+            self._masks.clear()
             self._masks[(h, w)] = _window_masks(h, w, ws, s)
         (ph, pw), mask = self._masks[(h, w)]
         if mask is not None:
