@@ -83,7 +83,10 @@ def box_mask(size: int, blur: float = 0.3, padding: tuple[float, float, float, f
     mask[:, size - max(area, int(size * right / 100)):] = 0
     if amount > 0:
         mask = cv2.GaussianBlur(mask, (0, 0), amount * 0.25)
-    return mask
+        # the blur leaks onto the rim: lift the mask so the rim is exactly 0 (no seam at the crop edge)
+        rim = max(mask[0].max(), mask[-1].max(), mask[:, 0].max(), mask[:, -1].max())
+        mask = np.clip((mask - rim) / max(1.0 - rim, 1e-6), 0.0, 1.0)
+    return mask.astype(np.float32)
 
 
 def paste_region(m: np.ndarray, size: int, frame_hw: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -197,8 +197,12 @@ class CascadeDetector(Detector):
                 "lacks (OpenCV 5's opencv-python dropped it). Install opencv-contrib-python: "
                 "`pip uninstall -y opencv-python opencv-python-headless && pip install opencv-contrib-python`."
             )
-        self.cascade = cv2.CascadeClassifier(str(self.path))
-        if self.cascade.empty():
+        try:
+            self.cascade = cv2.CascadeClassifier(str(self.path))
+            broken = self.cascade.empty()
+        except Exception:  # OpenCV raises (cv2.error / SystemError) on malformed XML
+            broken = True
+        if broken:
             raise MotionComicError(
                 f"{self.path} is not a readable OpenCV cascade file (truncated or not a cascade .xml): "
                 "download it again (lbpcascade_animeface.xml, by nagadomi)."
