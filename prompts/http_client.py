@@ -14,6 +14,7 @@ import socket
 import ssl
 import time
 import urllib.parse
+import urllib.request
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,31 @@ def _endpoint(base_url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
+def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
+    """The (host, port) of the HTTP(S)_PROXY to use for ``host``, honouring NO_PROXY; local
+    servers are always reached directly."""
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
+        return None
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return (parts.hostname, parts.port or 80) if parts.hostname else None
+
+
 def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: dict, deadline: float) -> tuple[int, bytes]:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise LLMError("timed out")
-    if scheme == "https":
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            host, port, timeout=remaining, context=ssl.create_default_context()
-        )
+    proxy = _proxy_for(scheme, host)
+    if proxy is not None and scheme == "http":  # plain HTTP through a proxy: absolute URL
+        conn: http.client.HTTPConnection = http.client.HTTPConnection(*proxy, timeout=remaining)
+        path = f"http://{host}:{port}{path}"
+    elif scheme == "https":
+        target = proxy or (host, port)
+        conn = http.client.HTTPSConnection(*target, timeout=remaining, context=ssl.create_default_context())
+        if proxy is not None:
+            conn.set_tunnel(host, port)
     else:
         conn = http.client.HTTPConnection(host, port, timeout=remaining)
     try:

@@ -151,6 +151,18 @@ def test_api_key_read_from_named_env_var(server, monkeypatch):
     assert r.source == "fallback" and "401" in r.status and server.calls["auth"] == before + 1
 
 
+def test_remote_hosts_go_through_the_configured_proxy(server, monkeypatch):
+    """HTTP_PROXY is honoured for remote servers (our test server plays the proxy)."""
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    r = expand_prompt("she waves", settings=LLMSettings(base_url="http://llm.example.invalid/v1",
+                                                         model="proxied", timeout=5), cache=PromptCache())
+    assert r.source == "llm"
+    assert server.requests[-1]["path"] == "http://llm.example.invalid:80/v1/chat/completions"
+
+
 def test_node_end_to_end(server, monkeypatch):
     import torch
 

@@ -68,7 +68,7 @@ class ChatHandler(BaseHTTPRequestHandler):
             srv.calls[model] += 1
             n = srv.calls[model]
             srv.requests.append({"path": self.path, "headers": dict(self.headers), "body": req})
-        if self.path != "/v1/chat/completions":
+        if not self.path.endswith("/v1/chat/completions"):  # absolute URL when used as a proxy
             return self._send(404, b'{"error": {"message": "not found"}}')
         if model == "slow":
             time.sleep(srv.slow_seconds)
