@@ -179,11 +179,11 @@ def _save(sd: dict, path: Path, metadata: dict | None = None) -> Path:
     return path
 
 
-def write_transformer_file(path: Path, variant: str = "1.0-i2v", seed: int = 0,
-                           dtype=torch.float32) -> Path:
-    """Single-file transformer with diffusers key names (models/diffusion_models/)."""
+def write_transformer_file(path: Path, variant: str = "1.0-i2v", seed: int = 0, dtype=None) -> Path:
+    """Single-file transformer with diffusers key names (models/diffusion_models/); ``dtype``
+    None keeps each tensor's dtype (the learned position table is float64 in diffusers)."""
     sd = build_transformer(variant, seed).state_dict()
-    return _save({k: v.to(dtype) for k, v in sd.items()}, path)
+    return _save({k: v.to(dtype or v.dtype) for k, v in sd.items()}, path)
 
 
 def write_vae_file(path: Path, variant: str = "1.0-i2v", seed: int = 1, width: int = 8) -> Path:
