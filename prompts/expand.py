@@ -47,7 +47,7 @@ class LLMSettings:
     seed: int = 0
     temperature: float = 0.1
     top_p: float = 0.7
-    max_tokens: int = 400
+    max_tokens: int = 600  # the caption needs ~200; room for models that reason first
     send_image: bool = True
     device: str = "auto"
     dtype: str = "auto"
@@ -195,6 +195,8 @@ def expand_prompt(
 
     t0 = time.monotonic()
     try:
+        if not settings.model:
+            raise LLMError("no model name given (the 'model' input is empty)", retryable=False)
         api_key = None
         if key_name:
             api_key = os.environ.get(key_name)

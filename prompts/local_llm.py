@@ -33,6 +33,19 @@ def _dtype(name: str, device):
     return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[name]
 
 
+def _cancel_criteria():
+    """A stopping criterion that checks ComfyUI's interrupt (raises) after every new token."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancel(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            host.check_cancel()
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([_Cancel()])
+
+
 def generate_local(
     name: str,
     messages: list[dict],
@@ -56,6 +69,9 @@ def generate_local(
     except Exception as exc:
         raise LLMError(str(exc), retryable=False) from None
     dev = host.torch_device() if device == "auto" else torch.device(device)
+    if dev.type != "cpu":  # let ComfyUI unload its own models first if it needs the room
+        weights = sum(f.stat().st_size for f in Path(path).glob("*.safetensors"))
+        host.free_memory(int(weights * 1.2), dev)
     model = None
     try:
         tok = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
@@ -81,7 +97,7 @@ def generate_local(
             kwargs.update(temperature=float(temperature), top_p=float(top_p))
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         with torch.inference_mode():
-            out = model.generate(**inputs, pad_token_id=pad, **kwargs)
+            out = model.generate(**inputs, pad_token_id=pad, stopping_criteria=_cancel_criteria(), **kwargs)
         new = out[0, inputs["input_ids"].shape[1]:]
         return tok.decode(new, skip_special_tokens=True)
     except LLMError:

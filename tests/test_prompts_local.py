@@ -48,11 +48,24 @@ def test_local_model_is_unloaded_after_use(llm_models):
     assert not [o for o in gc.get_objects() if type(o) is LlamaForCausalLM]
 
 
+def test_cancel_interrupts_local_generation(llm_models):
+    from motioncomic.errors import Cancelled
+
+    host.request_cancel()
+    try:
+        with pytest.raises(Cancelled):
+            expand_prompt("she waves", settings=LOCAL, cache=PromptCache())
+    finally:
+        host.clear_cancel()
+
+
 def test_missing_local_model_falls_back_naming_the_folder(llm_models):
     r = expand_prompt("她挥手", settings=LLMSettings(backend="local", model="Qwen2.5-1.5B-Instruct"),
                       cache=PromptCache())
     assert r.source == "fallback" and "LLM" in r.status and "Qwen2.5-1.5B-Instruct" in r.status
     assert "She waves." in r.prompt
+    r = expand_prompt("she waves", settings=LLMSettings(backend="local", model=""), cache=PromptCache())
+    assert r.source == "fallback" and "model' input is empty" in r.status
 
 
 def test_node_local_backend_with_video_model_tokenizer(llm_models, monkeypatch):
