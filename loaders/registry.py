@@ -1,0 +1,92 @@
+"""``load_video_model``: one call that loads any supported I2V model, dispatching on what the files
+are (diffusers ``model_index.json`` class, or tensor names of a single file), never on file names.
+
+Adding a family = one row in :data:`LOADERS` (module under ``loaders/`` + function taking
+``(name_or_path, dtype=, device=, offload=)``) and, if its files look different, one row in
+:data:`FOLDER_CLASSES` / :data:`CHECKPOINT_FAMILIES`.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from .. import host
+from ..errors import CheckpointError, MotionComicError, ModelNotFoundError
+from . import checkpoints
+from .identify import describe_checkpoint
+
+log = logging.getLogger(__name__)
+
+#: family -> (module in loaders/, function)
+LOADERS: dict[str, tuple[str, str]] = {
+    "cogvideox": ("cogvideox", "load_cogvideox"),
+}
+#: model_index.json ``_class_name`` prefix -> family
+FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox"}
+#: identify.describe_checkpoint() name -> family
+CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox"}
+#: model folders searched for a bare name, in order
+SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora")
+
+
+def resolve(name_or_path: str) -> Path:
+    p = Path(name_or_path).expanduser()
+    if p.exists():
+        return p.resolve()
+    for kind in SEARCH_KINDS:
+        for root in host.search_paths(kind):
+            if (root / name_or_path).exists():
+                return root / name_or_path
+    tried = [str(r / name_or_path) for k in SEARCH_KINDS for r in host.search_paths(k)]
+    raise ModelNotFoundError(
+        f"model {name_or_path!r} not found. Looked in: {', '.join(tried)}. Put diffusers folders in "
+        "models/CogVideo/<name>/ and single-file transformers in models/diffusion_models/."
+    )
+
+
+def detect_family(path: Path) -> str:
+    """The family of a model folder or checkpoint file, from its contents."""
+    index = path / "model_index.json" if path.is_dir() else None
+    if index is not None and index.exists():
+        cls = json.loads(index.read_text()).get("_class_name", "")
+        for prefix, family in FOLDER_CLASSES.items():
+            if cls.startswith(prefix):
+                return family
+        raise CheckpointError(f"{path} is a diffusers {cls or 'pipeline'} folder, not a model this pack animates with")
+    if path.is_dir():
+        for sub in ("transformer", "."):
+            try:
+                keys = checkpoints.read_shapes(path / sub)
+                break
+            except CheckpointError:
+                keys = {}
+    else:
+        keys = checkpoints.read_shapes(path)
+    what = describe_checkpoint(keys)
+    for name, family in CHECKPOINT_FAMILIES.items():
+        if what == name:
+            return family
+    raise CheckpointError(
+        f"{path.name} looks like {what}, which is not an image-to-video model this pack supports "
+        f"({', '.join(LOADERS)})."
+    )
+
+
+def load_video_model(name_or_path: str, *, family: str = "auto", dtype: Any = "auto", device: Any = None,
+                     offload: str = "none", **kwargs: Any):
+    """Load an I2V model by name (searched in the model folders) or path into a ``VideoModel``.
+
+    ``family``: ``auto`` (detect from the files) or a key of :data:`LOADERS`. Extra keyword
+    arguments go to the family loader (e.g. ``vae=``, ``t5=`` for CogVideoX single files).
+    """
+    path = resolve(name_or_path)
+    fam = detect_family(path) if family == "auto" else family
+    if fam not in LOADERS:
+        raise MotionComicError(f"model family {fam!r} is unknown; choose one of {', '.join(LOADERS)}")
+    module, func = LOADERS[fam]
+    loader = getattr(importlib.import_module(f".{module}", __package__), func)
+    log.info("loading %s as %s", path, fam)
+    return loader(str(path), dtype=dtype, device=device, offload=offload, **kwargs)

@@ -1,0 +1,98 @@
+"""Image to Video: one character image + prompt -> frames, with black-border framing (any family)."""
+from __future__ import annotations
+
+from ._common import CATEGORY, VIDEO_MODEL, tip
+
+#: Family-specific settings travel in one optional dict input (e.g. an options node per family).
+I2V_OPTIONS = "MOTIONCOMIC_I2V_OPTIONS"
+
+
+def parse_color(text: str) -> tuple[float, float, float]:
+    """'#RRGGBB', 'RRGGBB' or 'r,g,b' (0-255) -> floats 0..1."""
+    from ..errors import MotionComicError
+
+    s = (text or "").strip()
+    try:
+        if "," in s:
+            vals = [int(v) for v in s.split(",")]
+        else:
+            s = s.lstrip("#")
+            vals = [int(s[i : i + 2], 16) for i in (0, 2, 4)] if len(s) == 6 else []
+        if len(vals) != 3 or not all(0 <= v <= 255 for v in vals):
+            raise ValueError
+    except ValueError:
+        raise MotionComicError(f"border colour {text!r} is not a colour; use '#000000' or '0,0,0'") from None
+    return tuple(v / 255.0 for v in vals)
+
+
+class MotionComicImageToVideo:
+    DESCRIPTION = ("Animates one character image. The image is scaled to fit the model's native frame and padded "
+                   "with borders (not stretched), generated, and every frame is cropped back to the character.")
+    CATEGORY = CATEGORY
+    FUNCTION = "generate"
+    RETURN_TYPES = ("IMAGE", "FLOAT", "STRING")
+    RETURN_NAMES = ("frames", "fps", "report")
+    OUTPUT_TOOLTIPS = ("The generated frames, cropped to the character.", "The model's frame rate.",
+                       "What was done: framing, token counts (truncation), sampler settings.")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "model": (VIDEO_MODEL, tip("A model from Load CogVideoX (or another motioncomic loader).")),
+                "image": ("IMAGE", tip("The character image (first frame). Any size >= 16 px; alpha is composited "
+                                       "over the border colour.")),
+                "prompt": ("STRING", tip("What moves, in detailed English (the model was trained on long captions). "
+                                         "Longer than the model's budget (226/224 tokens) is cut and reported.",
+                                         multiline=True, default="")),
+                "negative_prompt": ("STRING", tip("What to avoid, e.g. 'blurry, distorted face, jitter'.",
+                                                  multiline=True, default="")),
+                "frames": ("INT", tip("Frame count; 0 = model default. CogVideoX 1.0: 8N+1 up to 49; 1.5: 16N+1 up "
+                                      "to 81. Invalid counts are refused with the nearest valid ones.",
+                                      default=0, min=0, max=1024)),
+                "steps": ("INT", tip("Denoising steps; 0 = model default (CogVideoX 50). 25-50 is typical.",
+                                     default=0, min=0, max=500)),
+                "cfg": ("FLOAT", tip("Guidance scale; 0 = model default (CogVideoX 6). <= 1 disables guidance.",
+                                     default=0.0, min=0.0, max=30.0, step=0.1)),
+                "seed": ("INT", tip("Random seed; same seed + settings = same video.", default=0, min=0,
+                                    max=0xFFFFFFFFFFFFFFFF)),
+                "framing": (["pad", "crop", "stretch"], tip("pad: fit inside the frame with borders, crop them off "
+                                                            "afterwards (keeps proportions). crop: fill the frame and cut "
+                                                            "the overflow. stretch: distort to the frame.",
+                                                            default="pad")),
+                "border_color": ("STRING", tip("Border colour for pad (and behind transparency): '#000000' or "
+                                               "'0,0,0'.", default="#000000")),
+                "resolution": ("INT", tip("CogVideoX 1.5: short side of the frame (multiple of 16), 0 = 768. "
+                                          "Ignored by CogVideoX 1.0 (always 720x480).", default=0, min=0, max=2048,
+                                          step=16)),
+                "resize_back": ("BOOLEAN", tip("Resize the cropped frames back to the input image's size.",
+                                               default=False)),
+            },
+            "optional": {
+                "scheduler": (["auto", "DDIM", "DPM"], tip("CogVideoX sampler: auto = the model folder's scheduler "
+                                                           "(DDIM for single files). DPM pairs well with dynamic cfg.",
+                                                           default="auto")),
+                "dynamic_cfg": ("BOOLEAN", tip("CogVideoX: raise guidance over the steps (official demo with DPM; "
+                                               "keep off with DDIM).", default=False)),
+                "vae_tiling": (["auto", "on", "off"], tip("Decode in tiles: auto = for frames above 720x480 and as "
+                                                          "the retry after out-of-memory.", default="auto")),
+                "options": (I2V_OPTIONS, tip("Family-specific settings from an options node; they override the "
+                                             "inputs above.")),
+            },
+        }
+
+    def generate(self, model, image, prompt, negative_prompt, frames, steps, cfg, seed, framing, border_color,
+                 resolution, resize_back, scheduler="auto", dynamic_cfg=False, vae_tiling="auto", options=None):
+        from ..samplers.i2v import image_to_video
+
+        opts = {"scheduler": scheduler, "dynamic_cfg": dynamic_cfg, "vae_tiling": vae_tiling, **(options or {})}
+        result = image_to_video(
+            model, image, prompt, negative_prompt, num_frames=frames or None, steps=steps or None,
+            cfg=cfg or None, seed=seed, framing=framing, fill=parse_color(border_color),
+            resolution=resolution or None, resize_back=resize_back, options=opts,
+        )
+        return (result.frames, result.fps, "\n".join(result.report))
+
+
+NODE_CLASS_MAPPINGS = {"MotionComicImageToVideo": MotionComicImageToVideo}
+NODE_DISPLAY_NAME_MAPPINGS = {"MotionComicImageToVideo": "Image to Video (motioncomic)"}
