@@ -224,3 +224,16 @@ def test_pair_handles_odd_sizes_dtypes_and_refuses_other_times(official_files):
         got = low.pair(a, b, 0.5)
         assert got.dtype == torch.float32 and torch.isfinite(got).all()
         assert (got - ref).abs().mean() < tol, (dtype, (got - ref).abs().mean())
+
+
+def test_through_the_interpolate_entry(official_files):
+    clip = pytest.importorskip("motioncomic.interpolation.clip")
+    a, b = _frames(50, 70)
+    frames = torch.cat([a, b, a], 0)
+    vfi = load_sgm_vfi(official_files / "ours-1-2-points.pkl", device="cpu")
+    res = clip.interpolate(frames, 2, model=vfi)
+    out = res.frames
+    assert out.shape == (5, 50, 70, 3)
+    for i in range(3):
+        assert torch.equal(out[2 * i], frames[i])
+    assert torch.isfinite(out).all() and not torch.equal(out[1], frames[0])
