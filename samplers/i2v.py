@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 #: family -> (module in samplers/, function). Add a family by adding a row.
 ENGINES: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "sample"),
+    "opensora": ("opensora", "sample"),
 }
 #: Smallest image side we accept: below this there is no character to animate.
 MIN_SIDE = 16
@@ -74,7 +75,7 @@ def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
     if x.shape[-1] == 1:
         x = x.expand(-1, -1, -1, 3)
         report.append("grayscale image: copied to RGB")
-    return x.clamp(0, 1)
+    return x  # values outside 0..1 are clamped by the frame resize
 
 
 def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_frames: int | None = None,
@@ -95,6 +96,14 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
     model.frame_counts.check(n, model.name or model.variant)
     img = prepare_image(image, fill, report)
     src = tuple(img.shape[1:3])
+    if (options or {}).get("resolution"):
+        resolution = options["resolution"]  # a family options node (Open-Sora bucket name) wins
+    elif model.frame.kind == "buckets" and not isinstance(resolution, str):
+        resolution = None  # the INT short-side input is for aspect-range models; buckets go by name
+    if model.family in ENGINES:  # optional per-family size rule (e.g. Open-Sora's smallest bucket)
+        check = getattr(importlib.import_module(f".{ENGINES[model.family][0]}", __package__), "check_image", None)
+        if check is not None:
+            check(model, src)
     frame = fr.choose_frame(model.frame, src, resolution)
     plan = fr.plan_frame(src, frame, framing)
     framed = fr.apply_plan(img, plan, fill)
