@@ -35,6 +35,7 @@ class FaceModels:
     enhancer: Path | None = None
     mask: Path | None = None
     providers: str = "auto"
+    auto: bool = False  # detectors is a candidate list: skip files that are no detector, order by kind
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,18 @@ class _Stages:
 def _open(models: FaceModels, options: FaceOptions) -> _Stages:
     if not models.detectors:
         raise MotionComicError("No face detector given: put one in models/facedetection/ (see docs/faces.md).")
-    dets = [load_detector(p, options.threshold, options.det_size, models.providers) for p in models.detectors]
+    dets = []
+    for p in models.detectors:
+        try:
+            dets.append(load_detector(p, options.threshold, options.det_size, models.providers))
+        except MotionComicError as exc:
+            if not models.auto:
+                raise
+            log.warning("auto detector: skipping %s (%s)", p.name, exc)
+    if not dets:
+        raise MotionComicError("None of the detector candidates is usable: " + ", ".join(p.name for p in models.detectors))
+    # landmark detectors first (5-point alignment), then YOLO, then cascades
+    dets.sort(key=lambda d: {"scrfd": 0, "yolo": 1}.get(d.kind, 2) - (0.5 if d.has_landmarks else 0))
     swapper = Swapper(models.swapper, models.providers) if models.swapper else None
     recogniser = Recogniser(models.recogniser, models.providers) if models.recogniser else None
     if swapper is not None and recogniser is None:
@@ -185,7 +197,7 @@ def restore_clip(frames: np.ndarray, reference: np.ndarray | None, models: FaceM
     calls0 = det.calls
 
     def detect(i: int) -> list[Face]:
-        host.check_cancel()
+        progress.update_absolute(min(progress.n + 1, n - 1))  # also checks cancel
         return det.detect(to_u8(frames[i]))
 
     per_frame = track_clip(n, detect, options.tracking, options.detect_every, options.smoothing)
@@ -211,10 +223,23 @@ def restore_clip(frames: np.ndarray, reference: np.ndarray | None, models: FaceM
             en = stages.enhancer
             _apply(out, jobs, en.template, en.size, lambda c: en.enhance(c, options.fidelity),
                    options.enhance_blend, options, stages.mask, masks)
-        progress.update_absolute(n + idx.stop)
+        for t in idx:
+            progress.update_absolute(n + t + 1)
     debug = np.zeros((0,) + frames.shape[1:], np.float32)
     if options.debug:
         debug = np.stack([draw_debug(out[t], per_frame[t], masks[t]) for t in range(n)]) if n else debug
     log.info("faces: %s, %d detector calls for %d frames, %d with faces", report.detector,
              report.detector_calls, n, report.frames_with_faces)
     return out, debug, report
+
+
+def check_models(models: FaceModels) -> str:
+    """Open every model once (errors surface at the loader, sessions stay cached) and describe them."""
+    st = _open(models, FaceOptions())
+    parts = ["detectors: " + ", ".join(f"{d.name} ({d.kind}{', landmarks' if d.has_landmarks else ''})"
+                                       for d in st.detectors)]
+    for label, stage in (("swapper", st.swapper), ("recogniser", st.recogniser), ("enhancer", st.enhancer),
+                         ("mask", st.mask)):
+        if stage is not None:
+            parts.append(f"{label}: {stage.path.name} on {stage.model.providers[0]}")
+    return "; ".join(parts)

@@ -97,8 +97,9 @@ def _probe_cuda() -> tuple[str, ...]:
     if CUDA not in ort.get_available_providers():
         return (CPU,)
     try:
+        ort.set_default_logger_severity(4)  # a missing CUDA library is expected here, not an error
         opts = ort.SessionOptions()
-        opts.log_severity_level = 3
+        opts.log_severity_level = 4
         sess = ort.InferenceSession(_probe_model_bytes(), opts, providers=[CUDA, CPU])
         if CUDA not in sess.get_providers():
             raise RuntimeError("the session fell back to " + ", ".join(sess.get_providers()))
@@ -108,6 +109,8 @@ def _probe_cuda() -> tuple[str, ...]:
     except Exception as exc:
         log.info("CUDAExecutionProvider is listed but does not run (%s); using CPU", exc)
         return (CPU,)
+    finally:
+        ort.set_default_logger_severity(2)
     log.info("onnxruntime runs on CUDA")
     return (CUDA, CPU)
 
