@@ -43,6 +43,21 @@ def install_tiny_models(models_dir: Path) -> list[str]:
     return done
 
 
+def make_tiny_inputs(input_dir: Path) -> list[str]:
+    """Call the optional ``make_workflow_inputs(input_dir)`` of every ``tests/tiny_*.py`` (inputs a
+    stage needs to be meaningful, e.g. a clip with a face its tiny detector finds); runs after the
+    generic inputs, so it wins for the names it writes."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    done = []
+    for py in sorted(TESTS.glob("tiny_*.py")):
+        fn = getattr(importlib.import_module(py.stem), "make_workflow_inputs", None)
+        if fn is not None:
+            fn(input_dir)
+            done.append(py.stem)
+    return done
+
+
 def prepare_base(base: Path) -> Path:
     for d in ("custom_nodes", "models", "input", "output", "temp", "user"):
         (base / d).mkdir(parents=True, exist_ok=True)

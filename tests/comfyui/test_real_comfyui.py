@@ -1,0 +1,161 @@
+"""Opt-in: run every ``workflows/api/*.json`` UNMODIFIED on a real ComfyUI with tiny models.
+
+Needs ``COMFYUI_DIR`` (a ComfyUI checkout) and ``COMFYUI_PYTHON`` (its interpreter, with our
+requirements installed). Starts ``main.py --cpu`` on a free port with ``--base-directory`` in a
+temp folder: the pack linked into ``custom_nodes/``, tiny models written by every
+``tests/tiny_*.py`` ``install_for_workflows(models_dir)`` under the names the workflows use, the
+input files the workflows name (character images, a short clip made with ffmpeg, then whatever
+each ``tiny_*.py`` ``make_workflow_inputs(input_dir)`` writes for its own stage). Then each API
+workflow goes through the same client as ``python -m motioncomic submit`` and its outputs are
+decoded with ffmpeg.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import launch  # noqa: E402
+
+from workflow_check import all_definitions, check_api, check_ui  # noqa: E402
+
+pytestmark = [
+    pytest.mark.comfyui,
+    pytest.mark.skipif(not os.environ.get("COMFYUI_DIR"), reason="COMFYUI_DIR not set (opt-in real-ComfyUI suite)"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+API_FILES = sorted((ROOT / "workflows" / "api").glob("*.json"))
+UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
+CHARACTERS = ROOT.parent / "shared" / "data" / "characters"
+IMAGE_INPUTS = {"LoadImage": "image", "LoadImageMask": "image"}
+VIDEO_INPUTS = {"MotionComicLoadVideo": "video", "LoadVideo": "file"}
+VIDEO_EXT = (".mp4", ".webm", ".webp", ".gif", ".mkv", ".mov")
+
+
+def _named_inputs(kinds: dict) -> set[str]:
+    names = set()
+    for p in API_FILES:
+        for node in json.loads(p.read_text()).values():
+            name = kinds.get(node.get("class_type"))
+            value = (node.get("inputs") or {}).get(name) if name else None
+            if isinstance(value, str):
+                names.add(value.removesuffix(" [input]"))
+    return names
+
+
+def _make_clip(path: Path, source: Path, n: int = 9) -> None:
+    """A short clip from a character image (a slow pan), so face/interpolation stages see real content."""
+    from PIL import Image
+
+    from motioncomic.media.video import write_video
+
+    im = Image.open(source).convert("RGB")
+    im.thumbnail((256, 256))
+    a = np.asarray(im, dtype=np.float32) / 255.0
+    h, w = a.shape[:2]
+    frames = [a[: h - 8, i: w - 8 + i] for i in range(0, 8, max(1, 8 // n))][:n]
+    while len(frames) < n:
+        frames.append(frames[-1])
+    write_video(frames, path, fps=8)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = launch.prepare_base(tmp_path_factory.mktemp("comfyui-base"))
+    launch.install_tiny_models(base / "models")
+    chars = sorted(CHARACTERS.glob("*.png"))
+    assert chars, f"no character images in {CHARACTERS}"
+    for name in _named_inputs(IMAGE_INPUTS):
+        src = CHARACTERS / Path(name).name
+        dest = base / "input" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src if src.is_file() else chars[0], dest)
+    for name in _named_inputs(VIDEO_INPUTS):
+        _make_clip(base / "input" / name, chars[0])
+    launch.make_tiny_inputs(base / "input")
+    proc, url = launch.start(base)
+    try:
+        yield url, base
+    finally:
+        launch.stop(proc)
+
+
+def _log_tail(base: Path) -> str:
+    p = base / "comfyui.log"
+    return p.read_text(errors="replace")[-4000:] if p.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def object_info(server):
+    from motioncomic.remote.comfy_api import ComfyClient
+
+    return ComfyClient(server[0]).object_info()
+
+
+def test_object_info_lists_all_our_nodes(object_info):
+    from motioncomic import NODE_CLASS_MAPPINGS
+
+    missing = sorted(set(NODE_CLASS_MAPPINGS) - set(object_info))
+    assert missing == []
+    for name in NODE_CLASS_MAPPINGS:
+        assert object_info[name]["python_module"].startswith("custom_nodes"), name
+
+
+def test_checked_in_core_definitions_are_current(object_info):
+    """tests/data/comfyui/core_nodes.json must match this ComfyUI (refresh: dump_core_nodes.py)."""
+    core = json.loads((ROOT / "tests" / "data" / "comfyui" / "core_nodes.json").read_text())
+    stale = []
+    for name, d in core.items():
+        live = object_info.get(name)
+        if live is None:
+            stale.append(f"{name}: gone")
+        elif live["output"] != d["output"] or {s: sorted(v) for s, v in live["input"].items()} != {
+                s: sorted(v) for s, v in d["input"].items()}:
+            stale.append(f"{name}: inputs/outputs changed")
+    assert stale == [], stale
+
+
+@pytest.mark.parametrize("path", UI_FILES + API_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_workflow_valid_against_live_server(path, object_info):
+    data = json.loads(path.read_text())
+    problems = check_ui(data, object_info) if "nodes" in data else check_api(data, object_info)
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", API_FILES, ids=lambda p: p.name)
+def test_api_workflow_runs_unmodified(path, server, tmp_path):
+    from motioncomic.media.video import probe_video
+    from motioncomic.remote.comfy_api import ComfyClient
+    from motioncomic.remote.workflow import load_workflow
+
+    url, base = server
+    prompt = load_workflow(path)
+    events = []
+    try:
+        result = ComfyClient(url, timeout=120).run(prompt, tmp_path, on_event=events.append, timeout=900)
+    except Exception as exc:
+        pytest.fail(f"{path.name} failed on the real ComfyUI: {exc}\n--- server log ---\n{_log_tail(base)}")
+    assert result.files, f"{path.name} produced no output files; outputs: {result.outputs}"
+    assert any(e.get("type") == "executing" for e in events)  # progress came over the websocket
+    for f in result.files:
+        assert f.stat().st_size > 0
+        if f.suffix.lower() in VIDEO_EXT:
+            info = probe_video(f)
+            assert info["frames"] >= 2, (f, info)
+            w, h = info["size"]
+            assert 8 <= w <= 4096 and 8 <= h <= 4096, (f, info)
+            assert 0 < info["fps"] <= 240, (f, info)
+
+
+def test_unknown_node_is_reported_readably(server):
+    from motioncomic.remote.comfy_api import ComfyClient, WorkflowRejected
+
+    with pytest.raises(WorkflowRejected, match="NoSuchNode"):
+        ComfyClient(server[0]).queue({"1": {"class_type": "NoSuchNode", "inputs": {}}})
