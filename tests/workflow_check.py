@@ -21,16 +21,69 @@ CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
 PRIMITIVES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 
 
-def pack_definitions() -> dict:
-    """Our nodes in ``/object_info`` shape."""
+def _pack_specs() -> dict:
     from motioncomic import NODE_CLASS_MAPPINGS
 
+    return {name: cls.INPUT_TYPES() for name, cls in NODE_CLASS_MAPPINGS.items()}
+
+
+def _probe_dirs(root: Path) -> None:
+    """Fill a models dir and an input dir with one fake entry of every kind a loader may list."""
+    from motioncomic import host
+
+    names = ["zz_probe" + e for e in (".safetensors", ".onnx", ".pth", ".pt", ".bin", ".pkl", ".ckpt", ".xml",
+                                      ".gguf", ".json", ".png", ".mp4")]
+    for kind in list(host.MODEL_FOLDERS) + ["input"]:
+        d = root / kind
+        (d / "zz_probe_dir").mkdir(parents=True, exist_ok=True)
+        for n in names + ["zz_probe_dir/model_index.json", "zz_probe_dir/config.json"]:
+            (d / n).write_text("{}")
+
+
+def pack_definitions() -> dict:
+    """Our nodes in ``/object_info`` shape.
+
+    Combo lists that depend on the files present (model names, input files) are marked
+    ``_dynamic`` and not checked for membership: they are found by building the definitions twice,
+    with empty folders and with folders holding a fake file/folder of every kind.
+    """
+    import os
+    import tempfile
+
+    from motioncomic import host
+
+    saved_env = os.environ.get("MOTIONCOMIC_INPUT_DIR")
+    specs = []
+    try:
+        for fill in (False, True):
+            with tempfile.TemporaryDirectory() as tmp:
+                root = Path(tmp)
+                if fill:
+                    _probe_dirs(root)
+                host.set_models_dir(root)
+                os.environ["MOTIONCOMIC_INPUT_DIR"] = str(root / "input")
+                specs.append(_pack_specs())
+    finally:
+        host.set_models_dir(None)
+        if saved_env is None:
+            os.environ.pop("MOTIONCOMIC_INPUT_DIR", None)
+        else:
+            os.environ["MOTIONCOMIC_INPUT_DIR"] = saved_env
     defs = {}
-    for name, cls in NODE_CLASS_MAPPINGS.items():
-        spec = cls.INPUT_TYPES()
+    for name, spec in specs[0].items():
+        inputs = {}
+        for sec, vals in spec.items():
+            inputs[sec] = {}
+            for k, v in vals.items():
+                v = list(v) if isinstance(v, tuple) else v
+                other = specs[1][name].get(sec, {}).get(k)
+                if isinstance(v, list) and isinstance(v[0], (list, tuple)) and other is not None \
+                        and list(other[0]) != list(v[0]):
+                    v = [v[0], {**(v[1] if len(v) > 1 else {}), "_dynamic": True}]
+                inputs[sec][k] = v
+        cls = __import__("motioncomic").NODE_CLASS_MAPPINGS[name]
         defs[name] = {
-            "input": {sec: {k: list(v) if isinstance(v, tuple) else v for k, v in vals.items()}
-                      for sec, vals in spec.items()},
+            "input": inputs,
             "input_order": {sec: list(vals) for sec, vals in spec.items()},
             "output": list(cls.RETURN_TYPES),
             "output_name": list(getattr(cls, "RETURN_NAMES", cls.RETURN_TYPES)),
@@ -88,8 +141,10 @@ def _check_value(where: str, name: str, kind: str, options, opts: dict, value) -
     elif kind == "COMBO":
         ok = isinstance(value, (str, int, float))
         file_like = isinstance(value, str) and ("." in value or "/" in value)
-        if ok and options and not file_like and value not in options and not any(
-                k.endswith("_upload") for k in opts):
+        # a model list that is empty here ("(no ... found)") depends on installed models: any name may be right
+        file_like = file_like or any(str(o).startswith("(no ") for o in options or ())
+        dynamic = opts.get("_dynamic") or any(k.endswith("_upload") for k in opts)
+        if ok and options and not dynamic and not file_like and value not in options:
             return [f"{where}: {name}={value!r} is not one of {options}"]
     else:
         return [f"{where}: input {name!r} of type {kind} needs a link, got the value {value!r}"]
