@@ -140,11 +140,10 @@ def _check_value(where: str, name: str, kind: str, options, opts: dict, value) -
         ok = isinstance(value, str)
     elif kind == "COMBO":
         ok = isinstance(value, (str, int, float))
-        file_like = isinstance(value, str) and ("." in value or "/" in value)
         # a model list that is empty here ("(no ... found)") depends on installed models: any name may be right
         file_like = file_like or any(str(o).startswith("(no ") for o in options or ())
         dynamic = opts.get("_dynamic") or any(k.endswith("_upload") for k in opts)
-        if ok and options and not dynamic and not file_like and value not in options:
+        if ok and options and not dynamic and value not in options:
             return [f"{where}: {name}={value!r} is not one of {options}"]
     else:
         return [f"{where}: input {name!r} of type {kind} needs a link, got the value {value!r}"]
