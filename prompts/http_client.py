@@ -129,6 +129,8 @@ def _parse(status: int, raw: bytes) -> str:
         content = data["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
         raise LLMError("the reply has no choices[0].message.content") from None
+    if content is None:  # e.g. a reasoning model that spent all tokens thinking
+        content = ""
     if isinstance(content, list):  # some servers answer in content parts
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
     if not isinstance(content, str):

@@ -46,6 +46,21 @@ def _cancel_criteria():
     return StoppingCriteriaList([_Cancel()])
 
 
+def _apply_template(tok, messages: list[dict]):
+    """Chat-template the messages; templates without a system role (Gemma, Mistral v1) get the
+    system prompt folded into the first user message."""
+    kwargs = dict(add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    try:
+        return tok.apply_chat_template(messages, **kwargs)
+    except Exception as exc:  # jinja TemplateError raised by the template itself
+        if not messages or messages[0]["role"] != "system":
+            raise
+        log.info("chat template refused the system role (%s); folding it into the user turn", exc)
+        system, rest = messages[0]["content"], [dict(m) for m in messages[1:]]
+        rest[0]["content"] = system + "\n\n" + rest[0]["content"]
+        return tok.apply_chat_template(rest, **kwargs)
+
+
 def generate_local(
     name: str,
     messages: list[dict],
@@ -82,9 +97,7 @@ def generate_local(
              " ".join(p.get("text", "") for p in m["content"] if p.get("type") == "text")}
             for m in messages
         ]
-        enc = tok.apply_chat_template(
-            text_messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
+        enc = _apply_template(tok, text_messages)
         model = AutoModelForCausalLM.from_pretrained(
             str(path), dtype=_dtype(dtype, dev), trust_remote_code=False
         ).to(dev)

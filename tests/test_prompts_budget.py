@@ -98,13 +98,22 @@ def test_estimate_is_reported_and_conservative():
     assert estimate_tokens("她挥手") == 4
 
 
+_TOK: list = []
+
+
+def _shared_tokenizer():
+    """One tokenizer for all hypothesis examples (fixtures cannot be used with @given)."""
+    if not _TOK:
+        _TOK.append(tp.build_t5_tokenizer())
+    return _TOK[0]
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(tp.WORDS + ["zebra", "xylophone", "42"]), min_size=1, max_size=40),
                 min_size=1, max_size=30),
        st.sampled_from(list(FAMILY_BUDGETS)), st.integers(20, 300))
 def test_fit_property(sentences, family, limit):
-    tok = tp.build_t5_tokenizer() if not hasattr(test_fit_property, "_tok") else test_fit_property._tok
-    test_fit_property._tok = tok
+    tok = _shared_tokenizer()
     text = " ".join(" ".join(s) + "." for s in sentences)
     out, report = fit_to_budget(text, family, tok, limit=limit)
     assert len(tok(out)["input_ids"]) <= limit

@@ -20,13 +20,14 @@ LOCAL = LLMSettings(backend="local", model="tiny", max_tokens=60, temperature=0.
 def llm_models(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
     tp.build_tiny_chat_lm(d)
+    tp.build_tiny_chat_lm(d, "tiny-nosystem", chat_template=tp.NO_SYSTEM_TEMPLATE)
     host.set_models_dir(d)
     yield d
     host.set_models_dir(None)
 
 
 def test_local_model_runs_cleans_and_budgets(llm_models):
-    assert list_local_models() == ["tiny"]
+    assert list_local_models() == ["tiny", "tiny-nosystem"]
     tok = tp.build_t5_tokenizer()
     r = expand_prompt("她挥手", settings=LOCAL, tokenizer=tok, limit=40, cache=PromptCache())
     assert r.source == "local" and r.status.startswith("local: expanded by tiny")
@@ -38,6 +39,18 @@ def test_local_model_runs_cleans_and_budgets(llm_models):
     greedy = expand_prompt("她挥手", settings=LLMSettings(backend="local", model="tiny", max_tokens=30,
                                                          temperature=0.0), cache=PromptCache())
     assert greedy.source == "local"
+
+
+def test_template_without_system_role(llm_models):
+    from dataclasses import replace
+
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(llm_models / "LLM" / "tiny-nosystem"))
+    with pytest.raises(Exception, match="System role not supported"):
+        tok.apply_chat_template([{"role": "system", "content": "x"}, {"role": "user", "content": "y"}])
+    r = expand_prompt("she waves", settings=replace(LOCAL, model="tiny-nosystem"), cache=PromptCache())
+    assert r.source == "local", r.status
 
 
 def test_local_model_is_unloaded_after_use(llm_models):

@@ -165,7 +165,16 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tiny_chat_lm(models_dir: Path, name: str = "tiny") -> Path:
+#: A template that refuses the system role, like Gemma's.
+NO_SYSTEM_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}"
+    "<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def build_tiny_chat_lm(models_dir: Path, name: str = "tiny", chat_template: str = CHAT_TEMPLATE) -> Path:
     """A tiny random Llama chat model + tokenizer with a chat template in ``models/LLM/<name>/``."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders
@@ -181,7 +190,7 @@ def build_tiny_chat_lm(models_dir: Path, name: str = "tiny") -> Path:
     tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", bos_token="<s>",
                                   eos_token="</s>", pad_token="<unk>")
     tok.add_special_tokens({"additional_special_tokens": specials[3:]})
-    tok.chat_template = CHAT_TEMPLATE
+    tok.chat_template = chat_template
     tok.save_pretrained(str(out))
     torch.manual_seed(0)
     cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
