@@ -140,7 +140,7 @@ def _check_value(where: str, name: str, kind: str, options, opts: dict, value) -
         ok = isinstance(value, str)
     elif kind == "COMBO":
         ok = isinstance(value, (str, int, float))
-        # a model list that is empty here ("(no ... found)") depends on installed models: any name may be right
+        # lists that depend on installed models / input files (see pack_definitions) accept any name
         dynamic = opts.get("_dynamic") or any(k.endswith("_upload") for k in opts)
         if ok and options and not dynamic and value not in options:
             return [f"{where}: {name}={value!r} is not one of {options}"]
