@@ -153,7 +153,10 @@ def expand_prompt(
     """
     if settings.backend not in BACKENDS:
         raise MotionComicError(f"Unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}")
-    presets.action(action), presets.camera(camera), presets.style(style)  # validate early
+    # unknown preset names raise here, before any network call
+    presets.action(action)
+    presets.camera(camera)
+    presets.style(style)
     text = (text or "").strip()
     if not text and action == "none":
         raise MotionComicError(
