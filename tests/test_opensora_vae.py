@@ -190,3 +190,19 @@ def test_bad_sizes_give_valid_values(vae):
         vae.decode(torch.zeros(1, 4, 15, 2, 2), num_frames=50)
     with pytest.raises(MotionComicError, match=r"\[B,3,T,H,W\]"):
         vae.encode(torch.zeros(1, 4, 1, 32, 48))
+
+
+def test_found_in_vae_or_opensora_folder(models_dir, tiny_file):
+    from motioncomic.errors import ModelNotFoundError
+    from motioncomic.loaders.opensora.vae import find_vae, list_vae_files
+
+    (models_dir / "opensora" / "OpenSora-VAE-v1.2").mkdir(parents=True)
+    (models_dir / "vae").mkdir()
+    (models_dir / "opensora" / "OpenSora-VAE-v1.2" / "model.safetensors").symlink_to(tiny_file)
+    (models_dir / "vae" / "opensora_vae_v1.2.safetensors").symlink_to(tiny_file)
+    assert list_vae_files() == ["OpenSora-VAE-v1.2/model.safetensors", "opensora_vae_v1.2.safetensors"]
+    assert find_vae("opensora_vae_v1.2.safetensors").endswith("vae/opensora_vae_v1.2.safetensors")
+    folder = find_vae("OpenSora-VAE-v1.2")  # a downloaded repository folder works too
+    assert load_opensora_vae(folder).get_latent_size((17, 32, 48)) == [5, 4, 6]
+    with pytest.raises(ModelNotFoundError, match=r"opensora/nope.safetensors, .*vae/nope.safetensors.*OpenSora-VAE-v1.2"):
+        find_vae("nope.safetensors")

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from ... import host
-from ...errors import CheckpointError, MotionComicError
+from ...errors import CheckpointError, ModelNotFoundError, MotionComicError
 from ..checkpoints import assign_tensors, iter_tensors, read_shapes
 from ..identify import describe_checkpoint
 from .temporal_vae import TemporalVAE, TemporalVAEConfig, infer_temporal_config, latent_frames
@@ -257,6 +257,27 @@ def _canonical(key: str) -> str:
         for old, new in _LEGACY_ATTN.items():
             key = key.replace(old, new)
     return key
+
+
+VAE_FOLDERS = ("opensora", "vae")
+
+
+def list_vae_files() -> list[str]:
+    """Checkpoint files under ``models/opensora/`` and ``models/vae/`` (candidates for the loader)."""
+    from ..checkpoints import CHECKPOINT_EXT
+
+    return sorted({f for kind in VAE_FOLDERS for f in host.list_files(kind, CHECKPOINT_EXT)})
+
+
+def find_vae(name: str) -> str:
+    """Resolve ``name`` (absolute, or relative to ``models/opensora/`` or ``models/vae/``)."""
+    for kind in VAE_FOLDERS:
+        try:
+            return str(host.find_model(kind, name))
+        except ModelNotFoundError:
+            continue
+    looked = ", ".join(str(p / name) for k in VAE_FOLDERS for p in host.search_paths(k))
+    raise ModelNotFoundError(f"Open-Sora VAE {name!r} not found. Looked in: {looked}. {WHERE_TO_GET}")
 
 
 def load_opensora_vae(path: str | os.PathLike, dtype: torch.dtype = torch.float32, device=None,
