@@ -120,3 +120,20 @@ def test_fit_property(sentences, family, limit):
     assert report.tokens_after == len(tok(out)["input_ids"])
     if not report.cut_words:
         assert text.startswith(out)
+
+
+
+def test_node_counts_with_the_video_models_tokenizer(spm_tok):
+    """Connected to a CogVideoX-1.5 video model, the node takes its family and budget and measures
+    with its T5 tokenizer (the real loaders keep it as ``components["tokenizer"]``)."""
+    from motioncomic.loaders.video_model import FrameCounts, FrameSpec, VideoModel
+    from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+
+    vm = VideoModel(family="cogvideox", variant="1.5-i2v", components={"tokenizer": spm_tok}, dtype=None,
+                    device="cpu", frame=FrameSpec("aspect_range", short=768, long_max=1360),
+                    frame_counts=FrameCounts(16, 1, 17, 161, 81), text_tokens=224, fps=16.0)
+    prompt, status = MotionComicExpandPrompt().expand(
+        "她挥手", "opensora", "wave", "static", "anime", "rules", "", "", "", 5.0, 0, 0.1, video_model=vm)
+    assert status.startswith("rules:") and "cogvideox-1.5: " in status and "/224 T5 tokens" in status
+    assert 0 < len(spm_tok(prompt)["input_ids"]) <= 224
+    assert "aesthetic score" not in prompt
