@@ -19,7 +19,7 @@ from pathlib import Path
 from . import host
 from .errors import Cancelled, MotionComicError
 
-log = logging.getLogger("motioncomic.cli")
+log = logging.getLogger(__name__)
 
 FRAMINGS = ["pad", "crop", "stretch"]
 
@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- animate
-def _install_sigint() -> None:
-    """First Ctrl-C asks the running job to stop cleanly (no partial file); the second aborts."""
+def _install_sigint():
+    """First Ctrl-C asks the running job to stop cleanly (no partial file); the second aborts.
+
+    Returns the previous handler (restored when the command ends)."""
     state = {"n": 0}
 
     def handler(signum, frame):
@@ -83,7 +85,7 @@ def _install_sigint() -> None:
         else:
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, handler)
+    return signal.signal(signal.SIGINT, handler)
 
 
 def cmd_animate(args) -> int:
@@ -102,20 +104,24 @@ def cmd_animate(args) -> int:
 
     image = torch.from_numpy(image_np)
     host.clear_cancel()
-    _install_sigint()
-    t0 = time.monotonic()
-    model = load_video_model(args.model, family=args.family, dtype=args.dtype, device=args.device,
-                             offload=args.offload)
-    log.info("loaded %s in %.1f s", args.model, time.monotonic() - t0)
-    result = image_to_video(model, image, args.prompt, args.negative, num_frames=args.frames, steps=args.steps,
-                            cfg=args.cfg, seed=args.seed, framing=args.framing, resize_back=args.resize_back)
-    for line in getattr(result, "report", []) or []:
-        log.info("%s", line)
-    fps = args.fps or float(result.fps)
-    path = write_video(result.frames, out, fps, crf=args.crf,
-                       metadata={"comment": f"motioncomic: {args.prompt}", "seed": str(args.seed)})
-    n, h, w = result.frames.shape[:3]
-    log.info("wrote %s: %d frames %dx%d at %.3g fps in %.1f s", path, n, w, h, fps, time.monotonic() - t0)
+    previous = _install_sigint()
+    try:
+        t0 = time.monotonic()
+        model = load_video_model(args.model, family=args.family, dtype=args.dtype, device=args.device,
+                                 offload=args.offload)
+        log.info("loaded %s in %.1f s", args.model, time.monotonic() - t0)
+        result = image_to_video(model, image, args.prompt, args.negative, num_frames=args.frames, steps=args.steps,
+                                cfg=args.cfg, seed=args.seed, framing=args.framing, resize_back=args.resize_back)
+        for line in getattr(result, "report", []) or []:
+            log.info("%s", line)
+        fps = args.fps or float(result.fps)
+        path = write_video(result.frames, out, fps, crf=args.crf,
+                           metadata={"comment": f"motioncomic: {args.prompt}", "seed": str(args.seed)})
+        n, h, w = result.frames.shape[:3]
+        log.info("wrote %s: %d frames %dx%d at %.3g fps in %.1f s", path, n, w, h, fps, time.monotonic() - t0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        host.clear_cancel()
     print(path)
     return 0
 
@@ -203,9 +209,16 @@ def _submit_jobs(args, servers: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    if not args.quiet:
-        os.environ.setdefault("MOTIONCOMIC_PROGRESS", "1")
+    # our messages go to stderr through the pack's logger (not the root one, which may belong to a host)
+    pack_log = logging.getLogger(__package__ or "motioncomic")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    pack_log.addHandler(handler)
+    old_level = pack_log.level
+    pack_log.setLevel(level)
+    saved = os.environ.get("MOTIONCOMIC_PROGRESS")
+    if not args.quiet and saved is None:
+        os.environ["MOTIONCOMIC_PROGRESS"] = "1"  # host.Progress draws its bar on stderr
     try:
         return cmd_animate(args) if args.command == "animate" else cmd_submit(args)
     except MotionComicError as exc:
@@ -214,3 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     except (Cancelled, KeyboardInterrupt):
         sys.stderr.write("cancelled\n")
         return 130
+    finally:
+        pack_log.removeHandler(handler)
+        pack_log.setLevel(old_level)
+        if saved is None:
+            os.environ.pop("MOTIONCOMIC_PROGRESS", None)

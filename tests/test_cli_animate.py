@@ -1,0 +1,62 @@
+"""``python -m motioncomic animate`` end to end with a tiny CogVideoX (same code path as the nodes)."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from motioncomic import cli
+from motioncomic.media.video import probe_video
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    import tiny_cogvideox
+
+    d = tmp_path_factory.mktemp("models")
+    tiny_cogvideox.install_for_workflows(d)
+    return d, tiny_cogvideox.WORKFLOW_MODEL
+
+
+def test_animate_writes_the_clip(tiny_models, characters, tmp_path, capsys):
+    models, name = tiny_models
+    out = tmp_path / "clip.webm"
+    rc = cli.main(["animate", str(characters / "fairy_girl.png"), "she waves", "--model", name, "--models-dir",
+                   str(models), "--frames", "9", "--steps", "2", "--seed", "3", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert captured.out.strip() == str(out)
+    info = probe_video(out)
+    assert info["frames"] == 9 and info["fps"] == pytest.approx(8.0)
+    assert "CogVideoX [" in captured.err and "framing pad" in captured.err  # progress bar + report
+
+
+def test_animate_reports_invalid_frames_and_missing_model(tiny_models, characters, tmp_path, capsys):
+    models, name = tiny_models
+    img = str(characters / "fairy_girl.png")
+    rc = cli.main(["animate", img, "waves", "--model", name, "--models-dir", str(models), "--frames", "10",
+                   "--steps", "1", "-o", str(tmp_path / "x.mp4")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "9" in err and "17" in err and "Traceback" not in err  # nearest valid counts
+    rc = cli.main(["animate", img, "waves", "--model", "NoSuchModel", "--models-dir", str(models),
+                   "-o", str(tmp_path / "x.mp4")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "NoSuchModel" in err and "Traceback" not in err
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_ctrl_c_cancels_cleanly_without_partial_file(tiny_models, characters, tmp_path, capsys):
+    models, name = tiny_models
+    out = tmp_path / "clip.mp4"
+    timer = threading.Timer(0.8, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        rc = cli.main(["animate", str(characters / "fairy_girl.png"), "she waves", "--model", name,
+                       "--models-dir", str(models), "--frames", "9", "--steps", "400", "-o", str(out)])
+    finally:
+        timer.cancel()
+    assert rc == 130 and "cancelled" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
