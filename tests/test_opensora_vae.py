@@ -82,6 +82,7 @@ def test_latent_sizes_match_upstream(vae, expected):
     assert vae.get_latent_size((102, 720, 1280)) == [30, 90, 160]
     assert vae.get_latent_size((17, None, None)) == [5, None, None]
     assert vae.get_latent_size((1, 8, 8)) == [1, 1, 1]
+    assert vae.out_channels == 4 and vae.dtype == torch.float32 and vae.device.type == "cpu"
     assert vae.frames_for_latents(15) == [51]
     assert vae.frames_for_latents(4) == [13, 14, 15, 16]
 

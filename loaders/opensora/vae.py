@@ -96,6 +96,19 @@ class OpenSoraVAE(nn.Module):
     def time_factor(self) -> int:
         return self.temporal_vae.time_factor
 
+    @property
+    def out_channels(self) -> int:
+        """Latent channels (4), as upstream's ``vae.out_channels``."""
+        return self.temporal_vae.cfg.in_out_channels
+
+    @property
+    def device(self) -> torch.device:
+        return self._param().device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self._param().dtype
+
     def get_latent_size(self, input_size: Sequence[int | None]) -> list[int | None]:
         """``(T, H, W)`` pixels -> ``[T', H/8, W/8]`` latents (None stays None), as upstream."""
         t, h, w = input_size
