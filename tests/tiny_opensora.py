@@ -70,3 +70,45 @@ def save_tiny_stdit(path, seed: int = TINY_SEED, prefix: str = "") -> None:
         save_file(sd, str(path))
     else:
         torch.save(sd, str(path))
+
+
+#: Names the shipped Open-Sora workflows use (relative to models/opensora/ and models/text_encoders/).
+WORKFLOW_STDIT = "OpenSora-STDiT-v3/model.safetensors"
+WORKFLOW_VAE = "OpenSora-VAE-v1.2/model.safetensors"
+WORKFLOW_T5 = "t5xxl_fp16.safetensors"
+
+
+def write_stdit_folder(folder, seed: int = TINY_SEED) -> None:
+    """The HF layout of hpcai-tech/OpenSora-STDiT-v3: config.json + model.safetensors (tiny)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_tiny_stdit(folder / "model.safetensors", seed)
+    cfg = dict(TINY_STDIT, model_type="STDiT3", architectures=["STDiT3"], input_sq_size=512,
+               patch_size=list(TINY_STDIT["patch_size"]))
+    (folder / "config.json").write_text(json.dumps(cfg, indent=1))
+
+
+def install_for_workflows(models_dir) -> None:
+    """Write tiny ST-DiT, VAE and T5 (+ tokenizer) under the exact names the workflows use."""
+    from pathlib import Path
+
+    import tiny_cogvideox
+    from tiny_opensora_vae import write_tiny_opensora_vae
+
+    models_dir = Path(models_dir)
+    stdit = models_dir / "opensora" / WORKFLOW_STDIT
+    if not stdit.exists():
+        write_stdit_folder(stdit.parent)
+    vae = models_dir / "opensora" / WORKFLOW_VAE
+    if not vae.exists():
+        write_tiny_opensora_vae(vae)
+    t5 = models_dir / "text_encoders" / WORKFLOW_T5
+    if not t5.exists():
+        t5.parent.mkdir(parents=True, exist_ok=True)
+        tiny_cogvideox.write_t5_file(t5)
+    tok = models_dir / "text_encoders" / "t5_tokenizer"
+    if not (tok / "spiece.model").exists():
+        tiny_cogvideox.write_tokenizer(tok)

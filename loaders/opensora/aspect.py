@@ -39,9 +39,23 @@ FPS = 24.0
 
 
 def frame_spec() -> FrameSpec:
-    """The bucket FrameSpec of STDiT3 (nearest aspect at the chosen resolution)."""
-    return FrameSpec(kind="buckets", buckets={r: tuple(BUCKETS[r].values()) for r in RESOLUTIONS},
-                     default_resolution=DEFAULT_RESOLUTION)
+    """The bucket FrameSpec of STDiT3: per resolution, the 17 buckets as the VAE generates them
+    (floored to multiples of 8; two 144p/240p buckets coincide), nearest aspect wins."""
+    buckets = {r: tuple(dict.fromkeys(vae_frame(s) for s in BUCKETS[r].values())) for r in RESOLUTIONS}
+    return FrameSpec(kind="buckets", buckets=buckets, default_resolution=DEFAULT_RESOLUTION)
+
+
+def nominal_size(frame: tuple[int, int], resolution: str | None = None) -> tuple[int, int]:
+    """The upstream bucket (height, width) behind a generated ``frame``, used for the model's
+    ``height``/``width`` inputs (position-embedding scale, timestep shift) exactly as upstream.
+    A frame that is no bucket of any resolution is its own nominal size."""
+    order = ([resolution] if resolution in BUCKETS else []) + [r for r in RESOLUTIONS if r != resolution]
+    target = math.log(frame[0] / frame[1])
+    for r in order:
+        hits = [s for s in BUCKETS[r].values() if vae_frame(s) == tuple(frame)]
+        if hits:
+            return min(hits, key=lambda s: abs(math.log(s[0] / s[1]) - target))
+    return tuple(frame)
 
 
 def nearest_ratio(height: int, width: int) -> str:
