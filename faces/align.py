@@ -7,6 +7,8 @@ frame region the crop covers; pixels where the mask is 0 keep their exact input 
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Standard 5-point templates, normalised to a unit square (x, y): eyes, nose tip, mouth corners.
@@ -64,6 +66,7 @@ def warp_face(frame: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
     return cv2.warpAffine(frame, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+@functools.lru_cache(maxsize=16)
 def box_mask(size: int, blur: float = 0.3, padding: tuple[float, float, float, float] = (0, 0, 0, 0)) -> np.ndarray:
     """Feathered box mask [size,size] float32 0..1 in crop space.
 
@@ -86,7 +89,9 @@ def box_mask(size: int, blur: float = 0.3, padding: tuple[float, float, float, f
         # the blur leaks onto the rim: lift the mask so the rim is exactly 0 (no seam at the crop edge)
         rim = max(mask[0].max(), mask[-1].max(), mask[:, 0].max(), mask[:, -1].max())
         mask = np.clip((mask - rim) / max(1.0 - rim, 1e-6), 0.0, 1.0)
-    return mask.astype(np.float32)
+    mask = mask.astype(np.float32)
+    mask.flags.writeable = False  # cached and shared between calls
+    return mask
 
 
 def paste_region(m: np.ndarray, size: int, frame_hw: tuple[int, int]) -> tuple[int, int, int, int] | None:
@@ -105,32 +110,43 @@ def paste_region(m: np.ndarray, size: int, frame_hw: tuple[int, int]) -> tuple[i
     return x0, y0, x1, y1
 
 
+def paste_into(frame: np.ndarray, crop: np.ndarray, m: np.ndarray, mask: np.ndarray):
+    """Blend ``crop`` [S,S,3] into ``frame`` [H,W,3] float32 IN PLACE through ``mask`` [S,S].
+
+    Returns ``(region, alpha)``: the frame rectangle (x0, y0, x1, y1) touched and the mask over it
+    (None, None when the crop lands outside the frame). Pixels where alpha is 0 are not written.
+    """
+    import cv2
+
+    size = crop.shape[0]
+    region = paste_region(m, size, frame.shape[:2])
+    if region is None:
+        return None, None
+    x0, y0, x1, y1 = region
+    inv = cv2.invertAffineTransform(m)
+    inv[:, 2] -= (x0, y0)
+    dsize = (x1 - x0, y1 - y0)
+    back = cv2.warpAffine(crop.astype(np.float32, copy=False), inv, dsize, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.warpAffine(mask.astype(np.float32, copy=False), inv, dsize, flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    roi = frame[y0:y1, x0:x1]
+    blended = roi + alpha[..., None] * (back - roi)
+    np.copyto(roi, blended, where=(alpha > 0)[..., None])  # alpha 0: not even rewritten
+    return region, alpha
+
+
 def paste_back(frame: np.ndarray, crop: np.ndarray, m: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Blend ``crop`` [S,S,3] back into a copy of ``frame`` [H,W,3] float32 through ``mask`` [S,S].
 
     Returns (new frame, frame-space mask [H,W] float32 0..1). Outside the mask the output equals
     the input bit for bit.
     """
-    import cv2
-
     out = frame.copy()
     full = np.zeros(frame.shape[:2], np.float32)
-    size = crop.shape[0]
-    region = paste_region(m, size, frame.shape[:2])
-    if region is None:
-        return out, full
-    x0, y0, x1, y1 = region
-    inv = cv2.invertAffineTransform(m)
-    inv[:, 2] -= (x0, y0)
-    dsize = (x1 - x0, y1 - y0)
-    back = cv2.warpAffine(crop.astype(np.float32), inv, dsize, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.warpAffine(mask.astype(np.float32), inv, dsize, flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    alpha = np.clip(alpha, 0.0, 1.0)
-    sel = alpha > 0
-    roi = out[y0:y1, x0:x1]
-    a = alpha[..., None]
-    blended = roi * (1.0 - a) + back * a
-    roi[sel] = blended[sel]
-    full[y0:y1, x0:x1] = alpha
+    region, alpha = paste_into(out, crop, m, mask)
+    if region is not None:
+        x0, y0, x1, y1 = region
+        full[y0:y1, x0:x1] = alpha
     return out, full

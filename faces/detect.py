@@ -49,13 +49,22 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float = 0.4) -> list[int]:
-    """Indices kept by greedy non-maximum suppression, best first."""
-    order = list(np.argsort(-scores, kind="stable"))
+    """Indices kept by greedy non-maximum suppression, best first (boxes [N,4] x1,y1,x2,y2)."""
+    boxes = np.asarray(boxes, np.float64)
+    x1, y1, x2, y2 = boxes.T
+    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+    order = np.argsort(-np.asarray(scores), kind="stable")
     keep: list[int] = []
-    while order:
-        i = order.pop(0)
+    while order.size:
+        i = order[0]
         keep.append(int(i))
-        order = [j for j in order if iou(boxes[i], boxes[j]) <= thresh]
+        rest = order[1:]
+        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = w * h
+        union = areas[i] + areas[rest] - inter
+        ov = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+        order = rest[ov <= thresh]
     return keep
 
 

@@ -150,13 +150,16 @@ def _apply(frames: np.ndarray, jobs: list[tuple[int, Face]], template: str, size
     warps = [align.face_warp(f, template, size, expand) for _, f in jobs]
     crops = np.stack([align.warp_face(frames[t], m, size) for (t, _), m in zip(jobs, warps)])
     result = run(crops)
-    result = crops + blend * (result - crops)
-    box = align.box_mask(size, options.mask_blur, options.mask_padding)
+    if blend < 1:
+        result = crops + blend * (result - crops)
+    box = align.box_mask(size, float(options.mask_blur), tuple(float(p) for p in options.mask_padding))
     extra = mask_model.masks(crops) if mask_model is not None else None
     for k, ((t, _), m) in enumerate(zip(jobs, warps)):
         mask = box if extra is None else np.minimum(box, extra[k])
-        frames[t], full = align.paste_back(frames[t], result[k], m, mask)
-        np.maximum(masks_out[t], full, out=masks_out[t])
+        region, alpha = align.paste_into(frames[t], result[k], m, mask)  # frames is our own copy
+        if region is not None and masks_out.shape[1:] == frames.shape[1:3]:  # debug wants the masks
+            x0, y0, x1, y1 = region
+            np.maximum(masks_out[t, y0:y1, x0:x1], alpha, out=masks_out[t, y0:y1, x0:x1])
 
 
 def draw_debug(frame: np.ndarray, faces: list[Face], mask: np.ndarray) -> np.ndarray:
@@ -210,7 +213,7 @@ def restore_clip(frames: np.ndarray, reference: np.ndarray | None, models: FaceM
                                for p in s.model.providers[:1]} | ({det.model.providers[0]} if hasattr(det, "model") else set()))
 
     out = frames.astype(np.float32, copy=True)
-    masks = np.zeros(frames.shape[:3], np.float32)
+    masks = np.zeros(frames.shape[:3] if options.debug else (n, 1, 1), np.float32)
     batch = max(int(options.batch), 1)
     for start in range(0, n, batch):
         idx = range(start, min(start + batch, n))
