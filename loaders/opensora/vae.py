@@ -143,7 +143,8 @@ class OpenSoraVAE(nn.Module):
 
     @staticmethod
     def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        return torch.randn(like.shape, generator=generator, dtype=torch.float32).to(like.device, like.dtype)
+        where = generator.device if generator is not None else "cpu"  # CPU unless given a device generator
+        return torch.randn(like.shape, generator=generator, dtype=torch.float32, device=where).to(like.device, like.dtype)
 
     def _frames(self, frames: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor],
                 progress: host.Progress) -> torch.Tensor:
