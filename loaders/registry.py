@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 #: family -> (module in loaders/, function)
 LOADERS: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "load_cogvideox"),
+    "opensora": ("opensora.pipeline", "load_opensora"),
 }
 #: model_index.json ``_class_name`` prefix -> family
 FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox"}
 #: identify.describe_checkpoint() name -> family
-CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox"}
+CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora"}
 #: model folders searched for a bare name, in order
 SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora")
 

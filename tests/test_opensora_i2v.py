@@ -144,3 +144,18 @@ def test_bucket_table_and_choice():
     for frames in spec.buckets.values():
         assert all(h % 8 == 0 and w % 8 == 0 for h, w in frames)
     assert [aspect.latent_frames(n) for n in (17, 34, 51, 102, 1)] == [5, 10, 15, 30, 1]
+
+
+def test_registry_dispatches_stdit_by_its_tensors(installed):
+    from motioncomic import host
+    from motioncomic.loaders.registry import detect_family, load_video_model
+
+    folder = installed / "opensora" / Path(tiny_opensora.WORKFLOW_STDIT).parent
+    assert detect_family(folder) == "opensora"
+    assert detect_family(folder / "model.safetensors") == "opensora"
+    host.set_models_dir(installed)
+    try:
+        m = load_video_model(str(folder), vae=tiny_opensora.WORKFLOW_VAE, t5=tiny_opensora.WORKFLOW_T5, device="cpu")
+    finally:
+        host.set_models_dir(None)
+    assert m.family == "opensora" and m.frame.kind == "buckets" and m.frame_counts.default == 51
