@@ -11,11 +11,17 @@ WEB_DIRECTORY = "./web"
 try:  # inside ComfyUI: make our model folders known to folder_paths
     from . import host as _host
 
+    def _plan(query: dict) -> dict:  # GET /motioncomic/plan: the web overlay's letterbox preview
+        from .samplers.plan_preview import plan_for_query
+
+        return plan_for_query(query)
+
     if _host.in_comfyui():
         _host.register_model_folders()
+        _host.register_get_route("/motioncomic/plan", _plan)
 except Exception:  # pragma: no cover - registration must never break ComfyUI's startup
     import logging
 
-    logging.getLogger(__name__).exception("motioncomic: could not register model folders")
+    logging.getLogger(__name__).exception("motioncomic: could not register model folders or routes")
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY", "__version__"]

@@ -45,10 +45,13 @@ function planQuery(node) {
   for (const w of loader.widgets || []) {
     if (typeof w.value === "string" || typeof w.value === "number") params.set(`loader.${w.name}`, String(w.value));
   }
-  for (const name of ["framing", "resolution", "num_frames"]) {
+  for (const name of ["framing", "resolution", "frames"]) {
     const v = widgetValue(node, name);
     if (v !== undefined && v !== null) params.set(name, String(v));
   }
+  const options = upstreamNode(node, "options"); // Open-Sora options carry the resolution bucket
+  const bucket = options ? widgetValue(options, "resolution") : undefined;
+  if (bucket) params.set("options.resolution", String(bucket));
   return params.toString();
 }
 
