@@ -47,6 +47,9 @@ class MotionComicFaceRestore:
                 "crop_scale": ("FLOAT", tip("Faces without landmarks (anime detectors): crop side relative to the "
                                             "detected box. 0 = per-model default.", default=0.0, min=0.0,
                                             max=4.0, step=0.05)),
+                "debug_output": ("BOOLEAN", tip("Draw boxes, landmarks and masks on every frame for the debug "
+                                                "output. Off = the debug output is one black frame (saves a "
+                                                "second copy of the clip in memory).", default=True)),
             },
             "optional": {
                 "reference_image": ("IMAGE", tip("The character image whose face identity is restored (first "
@@ -57,7 +60,7 @@ class MotionComicFaceRestore:
 
     def restore(self, images, face_models, swap_strength, enhance_strength, codeformer_fidelity, mask_blur,
                 mask_padding, threshold, faces, tracking, detect_every, smoothing, crop_scale,
-                reference_image=None):
+                debug_output=True, reference_image=None):
         import numpy as np
         import torch
 
@@ -71,8 +74,10 @@ class MotionComicFaceRestore:
         options = FaceOptions(threshold=threshold, swap_blend=swap_strength, enhance_blend=enhance_strength,
                               fidelity=codeformer_fidelity, mask_blur=mask_blur, mask_padding=(pad, pad, pad, pad),
                               box_expand=crop_scale, faces=faces, tracking=tracking, detect_every=detect_every,
-                              smoothing=smoothing, debug=True)
+                              smoothing=smoothing, debug=bool(debug_output))
         out, debug, _report = restore_clip(np.ascontiguousarray(frames[..., :3]), reference, face_models, options)
+        if not len(debug):
+            debug = np.zeros((1,) + out.shape[1:], np.float32)
         return (torch.from_numpy(out), torch.from_numpy(debug))
 
 

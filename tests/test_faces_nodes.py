@@ -153,6 +153,9 @@ def test_restore_node_enhance_only_with_the_real_anime_cascade(installed, charac
     clip = torch.from_numpy(np.stack([img, img]))
     out, debug = Restore().restore(clip, models, 1.0, 1.0, 0.7, 0.3, 0, 0.5, "all", True, 5, 2.0, 0.0,
                                    reference_image=clip[:1])
+    _, no_debug = Restore().restore(clip, models, 1.0, 1.0, 0.7, 0.3, 0, 0.5, "all", True, 5, 2.0, 0.0,
+                                    debug_output=False, reference_image=clip[:1])
+    assert tuple(no_debug.shape) == (1,) + tuple(clip.shape[1:]) and float(no_debug.max()) == 0.0
     changed = np.any(out.numpy() != clip.numpy(), axis=-1)
     ys, xs = np.nonzero(changed[0])
     # the face is about x=147, y=78, 116x116: changes stay within the 1.6x box crop around it

@@ -27,6 +27,7 @@ def m(tmp_path_factory):
         "gfpgan_dyn": tf.make_enhancer(d / "gfpgan_dynamic.onnx", size=128, dynamic=True),
         "codeformer": tf.make_enhancer(d / "codeformer.onnx", "codeformer", size=128),
         "occluder": tf.make_occluder(d / "occluder.onnx", size=64),
+        "parser": tf.make_face_parser(d / "bisenet.onnx", size=64),
     }
 
 
@@ -125,14 +126,16 @@ def test_dynamic_batch_enhancer_matches_the_static_one(m):
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_occlusion_mask_limits_the_paste_to_the_visible_face(m):
+@pytest.mark.parametrize("mask", ["occluder", "parser"])
+def test_mask_model_limits_the_paste_to_the_visible_face(m, mask):
     frames = _clip(2)
     plain, _, _ = restore_clip(frames, None, FaceModels((m["det"],), enhancer=m["gfpgan"]), OPTS)
-    masked, _, _ = restore_clip(frames, None, FaceModels((m["det"],), enhancer=m["gfpgan"], mask=m["occluder"]), OPTS)
+    masked, _, _ = restore_clip(frames, None, FaceModels((m["det"],), enhancer=m["gfpgan"], mask=m[mask]), OPTS)
     grey = np.ones(frames.shape[1:3], bool)
     grey[20:100, 30:110] = False  # well around the face (frame 0 face at x 40..100, y 30..90)
     assert np.abs(plain[0] - frames[0])[grey].max() > 0.01   # the box mask reaches the background
-    assert np.abs(masked[0] - frames[0])[grey].max() < 0.01  # the occluder keeps it out
+    assert np.abs(masked[0] - frames[0])[grey].max() < 0.01  # the mask model keeps it out
+    assert np.abs(masked[0] - frames[0])[50:70, 60:80].max() > 0.05  # the face itself is still restored
 
 
 def _jittery(n=24, seed=3):

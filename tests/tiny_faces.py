@@ -249,6 +249,22 @@ def make_occluder(path: Path, size: int = 256) -> Path:
     return _save(nodes, [x], [y], inits, Path(path))
 
 
+def make_face_parser(path: Path, size: int = 128) -> Path:
+    """Face-parsing layout (BiSeNet): input ``input`` [1,3,size,size] ImageNet-normalised RGB,
+    output ``output`` [1,19,size,size] class logits: class 1 (skin) where red minus green is high,
+    class 0 (background) elsewhere, all others low."""
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])
+    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 19, size, size])
+    w = np.zeros((19, 3, 1, 1), np.float32)
+    b = np.full(19, -20.0, np.float32)
+    # normalised red - green is about 4.4 * (R - G) + 0.1: skin logit positive above R - G ~ 0.5
+    w[1, 0], w[1, 1], b[1] = 4.0, -4.0, -9.0
+    b[0] = 0.0
+    inits = [_t("w", w), _t("b", b)]
+    nodes = [helper.make_node("Conv", ["input", "w", "b"], ["output"])]
+    return _save(nodes, [x], [y], inits, Path(path))
+
+
 # --------------------------------------------------------------------------- workflow support
 def install_for_workflows(models_dir: Path) -> None:
     """Write tiny models (and copy the real anime cascade) under the exact names that
