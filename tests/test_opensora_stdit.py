@@ -173,3 +173,23 @@ def test_incomplete_checkpoint_lists_missing_tensors(tmp_path, tiny):
 def test_tiny_config_is_the_documented_one(tiny):
     assert (tiny.hidden_size, len(tiny.spatial_blocks), tiny.num_heads) == (64, 2, 4)
     assert tuple(tiny.y_embedder.y_embedding.shape) == (TINY_STDIT["model_max_length"], TINY_STDIT["caption_channels"])
+
+
+def test_rflow_reports_progress_and_honours_cancel(tiny, expected):
+    from motioncomic import host
+    from motioncomic.errors import Cancelled
+    from motioncomic.samplers.rflow import sample_rflow
+
+    e = expected
+    seen = []
+
+    def cb(i, z):
+        seen.append(i)
+        if i == 1:
+            host.request_cancel()
+
+    with pytest.raises(Cancelled):
+        sample_rflow(tiny, e["z0"].clone(), e["y"], e["mask"], steps=4, height=48, width=80, num_frames=17,
+                     progress=False, callback=cb)
+    assert seen == [0, 1]  # stopped right after the step during which cancel was asked
+    host.clear_cancel()
