@@ -119,7 +119,16 @@ class SCRFDDetector(Detector):
         self.kind = "scrfd"
 
     def _detect(self, image: np.ndarray) -> list[Face]:
-        resized, scale = _fit(image, self.size)
+        import cv2
+
+        # insightface's sizing (int truncation, scale from the height) so boxes match it exactly
+        h, w = image.shape[:2]
+        if h / w > self.size[1] / self.size[0]:
+            nh, nw = self.size[1], max(int(self.size[1] / (h / w)), 1)
+        else:
+            nw, nh = self.size[0], max(int(self.size[0] * (h / w)), 1)
+        resized = cv2.resize(image, (nw, nh))
+        scale = nh / h
         canvas = np.zeros((self.size[1], self.size[0], 3), np.float32)
         canvas[: resized.shape[0], : resized.shape[1]] = resized
         blob = ((canvas - 127.5) / 128.0).transpose(2, 0, 1)[None]

@@ -209,8 +209,9 @@ def restore_clip(frames: np.ndarray, reference: np.ndarray | None, models: FaceM
     report = RestoreReport(detector=det.name, detector_calls=det.calls - calls0, frames=n,
                            frames_with_faces=sum(1 for f in per_frame if f),
                            tracks=len({f.track for fs in per_frame for f in fs}))
-    report.providers = sorted({p for s in (stages.swapper, stages.enhancer, stages.mask) if s is not None
-                               for p in s.model.providers[:1]} | ({det.model.providers[0]} if hasattr(det, "model") else set()))
+    onnx_stages = [s.model for s in (stages.swapper, stages.enhancer, stages.mask) if s is not None]
+    onnx_stages += [det.model] if hasattr(det, "model") else []
+    report.providers = sorted({m.providers[0] for m in onnx_stages})
 
     out = frames.astype(np.float32, copy=True)
     masks = np.zeros(frames.shape[:3] if options.debug else (n, 1, 1), np.float32)

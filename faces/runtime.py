@@ -270,11 +270,11 @@ def read_initializer(path: str | os.PathLike, name: str | None = None, shape: tu
 
 
 def first_ops(path: str | os.PathLike, n: int = 8) -> list[str]:
-    """Op types of the first ``n`` graph nodes (insightface tells normalisation apart by them)."""
+    """Names of the first ``n`` graph nodes (insightface tells normalisation apart by them)."""
     import onnx
 
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
         raise _unreadable(Path(path), exc) from exc
-    return [node.op_type for node in model.graph.node[:n]]
+    return [node.name for node in model.graph.node[:n]]

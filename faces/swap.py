@@ -28,9 +28,12 @@ class Recogniser:
         self.model = open_model(path, preference)
         kinds.expect(self.model, kinds.RECOGNISER)
         self.size = self.model.inputs[0].dim(2) or 112
-        # insightface: graphs that start with Sub and Mul normalise inside (feed 0..255)
-        ops = first_ops(path)
-        self.mean, self.std = (0.0, 1.0) if ("Sub" in ops and "Mul" in ops) else (127.5, 127.5)
+        # as insightface: graphs (converted from mxnet) whose first nodes are named Sub/_minus and
+        # Mul/_mul normalise inside, so they get 0..255; others get (x - 127.5) / 127.5
+        names = first_ops(path)
+        sub = any(n.startswith(("Sub", "_minus")) for n in names)
+        mul = any(n.startswith(("Mul", "_mul")) for n in names)
+        self.mean, self.std = (0.0, 1.0) if (sub and mul) else (127.5, 127.5)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """``crops`` [N,S,S,3] RGB 0..1 -> [N,D] unit-length embeddings."""
