@@ -158,6 +158,11 @@ def _resolve_part(kind: str, name: str | None, folder: Path | None, what: str, r
     return folder
 
 
+def module_bytes(module) -> int:
+    """Bytes of a module's parameters and buffers."""
+    return sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
+
+
 def apply_offload(components: dict, mode: str, device) -> None:
     """Place components for ``mode``: none = all on ``device``; model = all on the offload device
     (the sampler moves each to ``device`` while it runs); sequential = accelerate hooks that move
@@ -166,6 +171,7 @@ def apply_offload(components: dict, mode: str, device) -> None:
         raise MotionComicError(f"offload {mode!r} is unknown; use one of {', '.join(OFFLOAD_MODES)}")
     mods = [components[k] for k in ("transformer", "vae", "text_encoder")]
     if mode == "none":
+        host.free_memory(sum(module_bytes(m) for m in mods), device)  # ComfyUI unloads its own models
         for m in mods:
             m.to(device)
     elif mode == "model":

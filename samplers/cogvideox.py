@@ -63,6 +63,9 @@ def on_device(model, name: str):
     if model.offload != "model":
         yield module
         return
+    from ..loaders.cogvideox import module_bytes
+
+    host.free_memory(module_bytes(module), model.device)
     module.to(model.device)
     try:
         yield module

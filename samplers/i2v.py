@@ -94,6 +94,8 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
         raise MotionComicError("the prompt is empty; describe the motion (e.g. 'she waves and smiles')")
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)
     model.frame_counts.check(n, model.name or model.variant)
+    if resolution in (None, "", 0):  # an options node may carry it (e.g. an Open-Sora bucket name)
+        resolution = (options or {}).get("resolution")
     img = prepare_image(image, fill, report)
     src = tuple(img.shape[1:3])
     if (options or {}).get("resolution"):
