@@ -175,9 +175,10 @@ def test_vae_tiling_auto_and_oom_retry(models, monkeypatch):
     assert seen == [True] and "VAE tiling: on" in report
 
 
-def test_model_offload_gives_same_frames(mdir, models):
+@pytest.mark.parametrize("mode", ["model", "sequential"])
+def test_offload_gives_same_frames(mdir, models, mode):
     host.set_models_dir(mdir)
-    vm = load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32", offload="model")
+    vm = load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32", offload=mode)
     img = torch.rand(1, 16, 16, 3, generator=torch.Generator().manual_seed(0))
     a = image_to_video(vm, img, PROMPT, num_frames=9, **FAST)
     b = image_to_video(models["1.0"], img, PROMPT, num_frames=9, **FAST)
