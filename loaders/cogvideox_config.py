@@ -65,9 +65,15 @@ SCHEDULER_CONFIG = dict(
 def variant_of_config(cfg: dict, what: str = "this model") -> str:
     """``1.0-i2v`` / ``1.5-i2v`` from a diffusers transformer config; T2V raises."""
     cin, cout = cfg.get("in_channels", 16), cfg.get("out_channels", 16) or 16
-    if cin != 2 * cout:
+    if cin == cout:
         raise CheckpointError(T2V_MESSAGE.format(what=what, cin=cin, r10=HF_REPOS["1.0-i2v"],
                                                  r15=HF_REPOS["1.5-i2v"]))
+    if cin != 2 * cout:
+        raise CheckpointError(
+            f"{what} is a CogVideoX variant with {cin} input channels for {cout} latent channels (e.g. "
+            f"CogVideoX-Fun inpaint/control models), not the official image-to-video model. Use "
+            f"CogVideoX-5B-I2V ({HF_REPOS['1.0-i2v']}) or CogVideoX-1.5-5B-I2V ({HF_REPOS['1.5-i2v']})."
+        )
     return "1.5-i2v" if cfg.get("patch_size_t") else "1.0-i2v"
 
 

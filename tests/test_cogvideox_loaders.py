@@ -204,3 +204,14 @@ def test_registry_detects_and_dispatches(models):
     assert idx["_class_name"] == "CogVideoXImageToVideoPipeline"
     with pytest.raises(MotionComicError, match="unknown"):
         load_video_model(tc.WORKFLOW_MODEL, family="sd15")
+
+
+def test_variant_rules_from_config():
+    from motioncomic.loaders.cogvideox_config import variant_of_config
+
+    assert variant_of_config({"in_channels": 32, "out_channels": 16}) == "1.0-i2v"
+    assert variant_of_config({"in_channels": 32, "out_channels": 16, "patch_size_t": 2}) == "1.5-i2v"
+    with pytest.raises(CheckpointError, match="text-to-video"):
+        variant_of_config({"in_channels": 16, "out_channels": 16, "patch_size_t": 2})
+    with pytest.raises(CheckpointError, match="33 input channels.*CogVideoX-Fun"):
+        variant_of_config({"in_channels": 33, "out_channels": 16})
