@@ -42,6 +42,11 @@ def import_ort():
         ort.InferenceSession  # noqa: B018  (a half-overwritten install lacks it)
     except Exception as exc:  # ImportError, or AttributeError from a clobbered package
         raise MotionComicError(f"onnxruntime cannot be imported ({exc}). {REINSTALL}") from exc
+    if not _probe.get("warned"):
+        _probe["warned"] = ()
+        found = installed_ort_distributions()
+        if len(found) > 1:  # works now, but uninstalling either one breaks the other
+            log.warning("several ONNX Runtime packages share one folder (%s). %s", ", ".join(found), REINSTALL)
     return ort
 
 
@@ -81,7 +86,7 @@ def usable_providers(preference: str = "auto") -> tuple[str, ...]:
     if preference == "cpu":
         return (CPU,)
     with _lock:
-        if "auto" in _probe:
+        if "auto" in _probe:  # the probe result, computed once per process
             chosen = _probe["auto"]
         else:
             chosen = _probe["auto"] = _probe_cuda()

@@ -127,3 +127,13 @@ def test_batched_run_matches_single_runs(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(R.MotionComicError, match="nothere.onnx does not exist"):
         R.open_model(tmp_path / "nothere.onnx")
+
+
+def test_two_runtimes_installed_are_reported_with_the_fix(monkeypatch, caplog):
+    monkeypatch.setattr(R, "_probe", {})
+    monkeypatch.setattr(R, "installed_ort_distributions", lambda: ["onnxruntime", "onnxruntime-gpu"])
+    with caplog.at_level("WARNING", logger=R.__name__):
+        R.import_ort()
+        R.import_ort()  # said once
+    warnings = [r.getMessage() for r in caplog.records if "share one folder" in r.getMessage()]
+    assert len(warnings) == 1 and "pip uninstall -y onnxruntime onnxruntime-gpu" in warnings[0]
