@@ -42,7 +42,7 @@ def import_ort():
         ort.InferenceSession  # noqa: B018  (a half-overwritten install lacks it)
     except Exception as exc:  # ImportError, or AttributeError from a clobbered package
         raise MotionComicError(f"onnxruntime cannot be imported ({exc}). {REINSTALL}") from exc
-    if not _probe.get("warned"):
+    if "warned" not in _probe:
         _probe["warned"] = ()
         found = installed_ort_distributions()
         if len(found) > 1:  # works now, but uninstalling either one breaks the other
