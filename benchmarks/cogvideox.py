@@ -34,7 +34,7 @@ def _maxrss_mb() -> float:
 
 
 # --------------------------------------------------------------------------- (a) speed
-def bench_speed(frames: int = 49, steps: int = 10, repeats: int = 3) -> dict:
+def bench_speed(frames: int = 49, steps: int = 10, repeats: int = 7) -> dict:
     _setup_imports()
     import torch
     from diffusers import CogVideoXImageToVideoPipeline
