@@ -161,6 +161,15 @@ def run_batch(jobs: list[Job], servers: list[str], out_dir: str | os.PathLike, *
     except OSError as exc:
         raise MotionComicError(f"cannot create the output folder {out}: {exc}") from exc
     workflows = {j.workflow: load_workflow(j.workflow) for j in jobs}  # fail early on a bad file
+    problems = []
+    for j in jobs:  # every override must fit its workflow before anything is sent
+        try:
+            apply_overrides(workflows[j.workflow], image="probe.png" if j.image else None, text=j.prompt,
+                            seed=j.seed)
+        except MotionComicError as exc:
+            problems.append(f"job {j.id} ({j.workflow.name}): {exc}")
+    if problems:
+        raise MotionComicError("some jobs do not fit their workflow (nothing was sent):\n  " + "\n  ".join(problems))
     manifest = Manifest(out, jobs, resume)
     manifest.write()
     todo: queue.Queue = queue.Queue()

@@ -191,6 +191,17 @@ def test_batch_failed_jobs_and_bad_csv(tmp_path, wf, image):
     assert "line 3: no workflow" in msg
 
 
+def test_batch_checks_overrides_before_sending(tmp_path, image):
+    post_only = tmp_path / "post.json"
+    post_only.write_text(json.dumps({"1": {"class_type": "MotionComicLoadVideo", "inputs": {"video": "a.mp4"}},
+                                     "2": {"class_type": "MotionComicSaveVideo", "inputs": {"images": ["1", 0]}}}))
+    jobs = read_jobs(_jobs_csv(tmp_path, image, post_only, [("a", str(image), "", 4, str(post_only))]))
+    with FakeComfyUI(tmp_path / "s") as srv:
+        with pytest.raises(MotionComicError, match=r"job a \(post.json\): cannot set the image"):
+            run_batch(jobs, [srv.url], tmp_path / "o")
+        assert srv.prompts == [] and srv.uploads == []
+
+
 def test_batch_all_servers_down_fails_jobs_instead_of_hanging(tmp_path, wf, image):
     jobs = read_jobs(_jobs_csv(tmp_path, image, wf, [("a", str(image), "x", 1, str(wf))]))
     (res,) = run_batch(jobs, ["http://127.0.0.1:9"], tmp_path / "o", per_server=1)
