@@ -59,3 +59,15 @@ def test_every_node_has_tooltips_and_prefixed_id():
                 assert opts.get("tooltip"), f"{key}.{name} has no tooltip"
         assert hasattr(cls, cls.FUNCTION), key
         assert isinstance(cls.RETURN_TYPES, tuple), key
+
+
+def test_pyproject_dependencies_match_requirements_txt():
+    """ComfyUI Manager installs requirements.txt, pip/registry pyproject: they must agree."""
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    reqs = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    norm = lambda s: s.replace(" ", "").replace("'", '"')  # noqa: E731
+    assert sorted(norm(d) for d in deps if not d.startswith("torch")) == sorted(norm(r) for r in reqs)
+    assert not any(d.startswith("torch=") for d in deps), "the pack must not pin torch"
