@@ -159,3 +159,56 @@ def test_unknown_node_is_reported_readably(server):
 
     with pytest.raises(WorkflowRejected, match="NoSuchNode"):
         ComfyClient(server[0]).queue({"1": {"class_type": "NoSuchNode", "inputs": {}}})
+
+
+def _overridable_workflow():
+    """The first API workflow with a LoadImage, a prompt input of ours and a seed (the I2V graphs)."""
+    from motioncomic.remote.workflow import apply_overrides, load_workflow
+
+    for p in API_FILES:
+        try:
+            apply_overrides(load_workflow(p), image="x.png", text="x", seed=1)
+            return p
+        except ValueError:
+            continue
+    return None
+
+
+def test_cli_submit_uploads_overrides_and_downloads(server, tmp_path, capsys):
+    """``python -m motioncomic submit`` against the real server: upload, overrides, progress, download."""
+    from motioncomic import cli
+    from motioncomic.media.video import probe_video
+
+    wf = _overridable_workflow()
+    if wf is None:
+        pytest.skip("no API workflow with LoadImage + prompt + seed")
+    url, base = server
+    image = sorted(CHARACTERS.glob("*.png"))[-1]
+    rc = cli.main(["submit", str(wf), "--server", url, "--image", str(image), "--prompt", "she blinks",
+                   "--seed", "11", "-o", str(tmp_path)])
+    out = capsys.readouterr()
+    assert rc == 0, out.err + _log_tail(base)
+    assert (base / "input" / image.name).is_file()  # uploaded through /upload/image
+    files = [Path(x) for x in out.out.split()]
+    assert files and all(f.is_file() for f in files)
+    assert any(probe_video(f)["frames"] >= 2 for f in files if f.suffix in VIDEO_EXT)
+    assert "override: seed" in out.err and "override: prompt" in out.err
+
+
+def test_batch_jobs_on_the_real_server(server, tmp_path):
+    from motioncomic.remote.batch import read_jobs, run_batch
+
+    wf = _overridable_workflow()
+    if wf is None:
+        pytest.skip("no API workflow with LoadImage + prompt + seed")
+    url, base = server
+    chars = sorted(CHARACTERS.glob("*.png"))[:2]
+    csv_path = tmp_path / "jobs.csv"
+    csv_path.write_text("id,image,prompt,seed,workflow\n" + "".join(
+        f"shot{i},{c},she turns her head,{i},{wf}\n" for i, c in enumerate(chars)))
+    results = run_batch(read_jobs(csv_path), [url], tmp_path / "renders", per_server=2, timeout=600)
+    assert [r.status for r in results] == ["ok"] * len(chars), [r.error for r in results]
+    manifest = json.loads((tmp_path / "renders" / "manifest.json").read_text())
+    assert manifest["summary"]["ok"] == len(chars)
+    for r in manifest["jobs"]:
+        assert r["files"] and all((tmp_path / "renders" / f).is_file() for f in r["files"])
