@@ -8,8 +8,8 @@
 //    the way core SaveVideo does ({images, animated}), so no code is needed here for that.
 //
 // Nothing here changes the graph or its saved workflow.
-import { app } from "../../scripts/app.js";
-import { api } from "../../scripts/api.js";
+import { app } from "../../../scripts/app.js";
+import { api } from "../../../scripts/api.js";
 
 const SAMPLER = "MotionComicImageToVideo";
 const PLAN_ROUTE = "/motioncomic/plan";
