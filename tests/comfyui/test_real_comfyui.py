@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import launch  # noqa: E402
-
-from workflow_check import all_definitions, check_api, check_ui  # noqa: E402
+from workflow_check import check_api, check_ui  # noqa: E402
 
 pytestmark = [
     pytest.mark.comfyui,
@@ -34,69 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 API_FILES = sorted((ROOT / "workflows" / "api").glob("*.json"))
 UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
 CHARACTERS = ROOT.parent / "shared" / "data" / "characters"
-IMAGE_INPUTS = {"LoadImage": "image", "LoadImageMask": "image"}
-VIDEO_INPUTS = {"MotionComicLoadVideo": "video", "LoadVideo": "file"}
 VIDEO_EXT = (".mp4", ".webm", ".webp", ".gif", ".mkv", ".mov")
-
-
-def _named_inputs(kinds: dict) -> set[str]:
-    names = set()
-    for p in API_FILES:
-        for node in json.loads(p.read_text()).values():
-            name = kinds.get(node.get("class_type"))
-            value = (node.get("inputs") or {}).get(name) if name else None
-            if isinstance(value, str):
-                names.add(value.removesuffix(" [input]"))
-    return names
-
-
-def _make_clip(path: Path, source: Path, n: int = 9) -> None:
-    """A short clip from a character image (a slow pan), so face/interpolation stages see real content."""
-    from PIL import Image
-
-    from motioncomic.media.video import write_video
-
-    im = Image.open(source).convert("RGB")
-    im.thumbnail((256, 256))
-    a = np.asarray(im, dtype=np.float32) / 255.0
-    h, w = a.shape[:2]
-    frames = [a[: h - 8, i: w - 8 + i] for i in range(0, 8, max(1, 8 // n))][:n]
-    while len(frames) < n:
-        frames.append(frames[-1])
-    write_video(frames, path, fps=8)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = launch.prepare_base(tmp_path_factory.mktemp("comfyui-base"))
-    launch.install_tiny_models(base / "models")
-    chars = sorted(CHARACTERS.glob("*.png"))
-    assert chars, f"no character images in {CHARACTERS}"
-    for name in _named_inputs(IMAGE_INPUTS):
-        src = CHARACTERS / Path(name).name
-        dest = base / "input" / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(src if src.is_file() else chars[0], dest)
-    for name in _named_inputs(VIDEO_INPUTS):
-        _make_clip(base / "input" / name, chars[0])
-    launch.make_tiny_inputs(base / "input")
-    proc, url = launch.start(base)
-    try:
-        yield url, base
-    finally:
-        launch.stop(proc)
-
-
-def _log_tail(base: Path) -> str:
-    p = base / "comfyui.log"
-    return p.read_text(errors="replace")[-4000:] if p.exists() else ""
-
-
-@pytest.fixture(scope="module")
-def object_info(server):
-    from motioncomic.remote.comfy_api import ComfyClient
-
-    return ComfyClient(server[0]).object_info()
 
 
 def test_object_info_lists_all_our_nodes(object_info):
@@ -130,7 +62,7 @@ def test_workflow_valid_against_live_server(path, object_info):
 
 
 @pytest.mark.parametrize("path", API_FILES, ids=lambda p: p.name)
-def test_api_workflow_runs_unmodified(path, server, tmp_path):
+def test_api_workflow_runs_unmodified(path, server, server_log, tmp_path):
     from motioncomic.media.video import probe_video
     from motioncomic.remote.comfy_api import ComfyClient
     from motioncomic.remote.workflow import load_workflow
@@ -141,7 +73,7 @@ def test_api_workflow_runs_unmodified(path, server, tmp_path):
     try:
         result = ComfyClient(url, timeout=120).run(prompt, tmp_path, on_event=events.append, timeout=900)
     except Exception as exc:
-        pytest.fail(f"{path.name} failed on the real ComfyUI: {exc}\n--- server log ---\n{_log_tail(base)}")
+        pytest.fail(f"{path.name} failed on the real ComfyUI: {exc}\n--- server log ---\n{server_log()}")
     assert result.files, f"{path.name} produced no output files; outputs: {result.outputs}"
     assert any(e.get("type") == "executing" for e in events)  # progress came over the websocket
     for f in result.files:
@@ -174,7 +106,7 @@ def _overridable_workflow():
     return None
 
 
-def test_cli_submit_uploads_overrides_and_downloads(server, tmp_path, capsys):
+def test_cli_submit_uploads_overrides_and_downloads(server, server_log, tmp_path, capsys):
     """``python -m motioncomic submit`` against the real server: upload, overrides, progress, download."""
     from motioncomic import cli
     from motioncomic.media.video import probe_video
@@ -187,7 +119,7 @@ def test_cli_submit_uploads_overrides_and_downloads(server, tmp_path, capsys):
     rc = cli.main(["submit", str(wf), "--server", url, "--image", str(image), "--prompt", "she blinks",
                    "--seed", "11", "-o", str(tmp_path)])
     out = capsys.readouterr()
-    assert rc == 0, out.err + _log_tail(base)
+    assert rc == 0, out.err + server_log()
     assert (base / "input" / image.name).is_file()  # uploaded through /upload/image
     files = [Path(x) for x in out.out.split()]
     assert files and all(f.is_file() for f in files)
