@@ -119,8 +119,12 @@ class ComfyClient:
         except MotionComicError:
             pass
 
-    def upload_image(self, path: str | os.PathLike, subfolder: str = "", overwrite: bool = True) -> str:
-        """Upload a file to the server's input folder; returns the name to put in LoadImage."""
+    def upload_image(self, path: str | os.PathLike, subfolder: str = "", overwrite: bool = False) -> str:
+        """Upload a file to the server's input folder; returns the name to put in LoadImage.
+
+        Without ``overwrite`` ComfyUI keeps an existing different file of that name and stores
+        ours as ``name (1).png`` (the returned name), so a user's input files are never replaced.
+        """
         p = Path(path)
         if not p.is_file():
             raise MotionComicError(f"file to upload not found: {p}")

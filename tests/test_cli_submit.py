@@ -83,6 +83,22 @@ def test_submit_end_to_end_with_upload_progress_and_download(tmp_path, wf, image
         assert not (tmp_path / "out" / "preview.png").exists()  # temp previews are not downloaded
 
 
+def test_submit_post_only_workflow_with_video(tmp_path, capsys):
+    from motioncomic.media.video import write_video
+    import numpy as np
+
+    clip = write_video(np.zeros((2, 16, 16, 3), np.float32), tmp_path / "mine.webm", fps=8, progress=False)
+    wf = ROOT / "workflows" / "api" / "motioncomic_convert_clip.json"
+    with FakeComfyUI(tmp_path / "server") as srv:
+        assert cli.main(["-q", "submit", str(wf), "--server", srv.url, "--video", str(clip),
+                         "-o", str(tmp_path / "out")]) == 0
+        assert srv.uploads == ["mine.webm"]
+        assert srv.prompts[0]["1"]["inputs"]["video"] == "mine.webm"
+        with pytest.raises(MotionComicError, match="no LoadImage node"):
+            apply_overrides(srv.prompts[0], image="x.png")
+    assert (tmp_path / "server" / "input" / "mine.webm").read_bytes() == clip.read_bytes()
+
+
 def test_client_falls_back_to_polling_without_websocket(tmp_path):
     with FakeComfyUI(tmp_path / "s", websocket=False) as srv:
         res = ComfyClient(srv.url).run(GRAPH, tmp_path / "out")
