@@ -1,0 +1,281 @@
+"""The one entry: raise the frame rate of a clip, streaming over pairs in bounded memory.
+
+``interpolate(frames, multiplier, method="flow", ...)`` returns an :class:`Interpolated` with the
+frames, the new fps and what every output frame is (``"original"``, ``"interpolated"`` or
+``"held"``). ``iter_interpolate`` is the streaming core: it takes any iterable of frames (e.g. a
+generator reading a video) and yields output frames one by one, holding only the current pair,
+its padded copies and the in-between frames of that pair: memory does not grow with clip length.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+
+from .. import host
+from ..errors import MotionComicError
+from .base import Interpolator, crop_to, pad_to_multiple
+from .cuts import DEFAULT_THRESHOLD, cut_score
+from .schedule import make_schedule
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+log = logging.getLogger(__name__)
+
+METHODS = ("flow", "sgm_vfi")
+
+
+@dataclass
+class Interpolated:
+    """Result of :func:`interpolate`.
+
+    Attributes:
+        frames: float ``[M, H, W, 3]`` (the input dtype), originals bit-identical.
+        fps: output frame rate (None when no input fps was given with a multiplier).
+        kinds: per output frame ``"original"``, ``"interpolated"`` or ``"held"`` (a copy of the
+            nearest original, made instead of blending across a scene cut).
+        cuts: input indices where a new shot starts (given or detected).
+        multiplier: the multiplier used (None when resampling to a non-integer ratio).
+    """
+
+    frames: "torch.Tensor"
+    fps: float | None
+    kinds: list[str]
+    cuts: list[int] = field(default_factory=list)
+    multiplier: int | None = None
+
+    @property
+    def synthesized(self) -> list[int]:
+        """Output indices of frames made by the interpolator."""
+        return [i for i, k in enumerate(self.kinds) if k == "interpolated"]
+
+
+def get_interpolator(method: str = "flow", model=None) -> Interpolator:
+    """An :class:`Interpolator` for ``method``; ``model`` is a loaded one or an SGM-VFI file path."""
+    if isinstance(model, Interpolator):
+        return model
+    if method == "flow":
+        from .flow import FlowInterpolator
+
+        return FlowInterpolator()
+    if method == "sgm_vfi":
+        if model is None:
+            raise MotionComicError(
+                "method 'sgm_vfi' needs a checkpoint: pass model=<path to models/vfi/*.pkl> or a loaded"
+                " interpolator (or use method='flow', which needs no weights)"
+            )
+        try:
+            from .sgm_vfi.loader import load_sgm_vfi
+        except ImportError as exc:
+            raise MotionComicError(f"SGM-VFI is not available in this install ({exc}); use method='flow'") from exc
+        return load_sgm_vfi(model)
+    raise MotionComicError(f"unknown interpolation method {method!r}; use one of {METHODS}")
+
+
+def interpolate(
+    frames,
+    multiplier: int | None = 2,
+    method: str = "flow",
+    model=None,
+    *,
+    target_fps: float | None = None,
+    fps: float | None = None,
+    cuts=None,
+    cut_threshold: float = DEFAULT_THRESHOLD,
+    max_depth: int | None = None,
+) -> Interpolated:
+    """Interpolate a clip.
+
+    Args:
+        frames: float ``[N, H, W, 3]`` in 0..1 (ComfyUI IMAGE), or a list/iterable of ``[H, W, 3]``
+            / ``[1, H, W, 3]`` frames of one size. N >= 2.
+        multiplier: integer >= 2: ``(N-1)·multiplier + 1`` frames out. Ignored with ``target_fps``.
+        method: ``"flow"`` (optical flow, no weights) or ``"sgm_vfi"`` (needs ``model``).
+        model: a loaded :class:`Interpolator` (then ``method`` is ignored) or an SGM-VFI path.
+        target_fps: wanted output fps (needs ``fps``). An integer ratio becomes the multiplier;
+            otherwise the clip is resampled at exactly ``target_fps``.
+        fps: input frame rate (only used to compute the output fps / the ratio).
+        cuts: None (no cut handling), ``"auto"`` (detect with ``cut_threshold``), or a list of
+            input indices where a new shot starts. Across a cut nothing is blended: in-between
+            frames hold the nearest original.
+        max_depth: midpoint-only models, recursion depth for non-dyadic times (default
+            ``ceil(log2(multiplier)) + 2``).
+    Returns:
+        :class:`Interpolated`.
+    Raises:
+        MotionComicError: bad frames, multiplier, fps or method (the message gives valid values).
+    """
+    import torch
+
+    schedule = make_schedule(None if target_fps else multiplier, fps, target_fps)
+    interp = get_interpolator(method, model)
+    kinds: list[str] = []
+    used_cuts: list[int] = []
+    if isinstance(frames, torch.Tensor):
+        _check_batch(frames)
+        n = frames.shape[0]
+        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype)
+        stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
+                                  kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth)
+        for j, frame in enumerate(stream):
+            out[j] = frame[0]
+        if len(kinds) != out.shape[0]:  # pragma: no cover - schedule and stream must agree
+            raise RuntimeError(f"internal error: planned {out.shape[0]} frames, made {len(kinds)}")
+    else:
+        if isinstance(frames, (list, tuple)):
+            _check_list(frames)
+        pieces = list(iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
+                                       kinds=kinds, used_cuts=used_cuts, max_depth=max_depth))
+        out = torch.cat(pieces, 0)
+    return Interpolated(out, schedule.out_fps(fps), kinds, used_cuts, schedule.multiplier)
+
+
+def iter_interpolate(
+    frames: Iterable,
+    interp: Interpolator,
+    schedule,
+    *,
+    cuts=None,
+    cut_threshold: float = DEFAULT_THRESHOLD,
+    kinds: list[str] | None = None,
+    used_cuts: list[int] | None = None,
+    total: int | None = None,
+    max_depth: int | None = None,
+) -> Iterator["torch.Tensor"]:
+    """Yield output frames ``[1, H, W, 3]`` one by one (see :func:`interpolate` for arguments).
+
+    ``kinds`` / ``used_cuts``, if given, are filled as frames are produced. Progress is reported
+    per pair (``total`` = number of input frames if known) and cancel is honoured between pairs;
+    the interpolator's caches are released at the end, on error and on cancel.
+    """
+    import torch
+
+    auto = isinstance(cuts, str)
+    if auto and cuts != "auto":
+        raise MotionComicError(f"cuts must be None, 'auto' or a list of frame indices, got {cuts!r}")
+    given = set() if cuts is None or auto else {int(c) for c in cuts}
+    if kinds is None:
+        kinds = []
+    if used_cuts is None:
+        used_cuts = []
+    multiple = max(1, int(interp.multiple))
+    m = getattr(schedule, "multiplier", None) or 2
+    depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2)
+    progress = host.Progress(max(1, (total or 0) - 1), "interpolate")
+    prev = prev_pad = None
+    shape = None
+    try:
+        for i, raw in enumerate(frames):
+            cur = _as_frame(raw, i)
+            if shape is None:
+                shape = cur.shape
+            elif cur.shape != shape:
+                raise MotionComicError(
+                    f"frame {i} is {tuple(cur.shape[1:3])} (HxW) but frame 0 is {tuple(shape[1:3])}:"
+                    " all frames of a clip must have the same size (resize them first)"
+                )
+            cur_pad = None
+            if prev is not None:
+                times = schedule.times(i - 1)
+                is_cut = i in given or (auto and cut_score(prev, cur) > cut_threshold)
+                if is_cut:
+                    used_cuts.append(i)
+                if times and is_cut:
+                    for t in times:
+                        kinds.append("held")
+                        yield (prev if t < 0.5 else cur).clone()
+                elif times:
+                    cur_pad = pad_to_multiple(cur.float(), multiple)
+                    made = _between(interp, prev_pad, cur_pad, times, depth)
+                    made = crop_to(made, shape[1], shape[2]).clamp_(0, 1).to(cur.dtype)
+                    for j in range(made.shape[0]):
+                        kinds.append("interpolated")
+                        yield made[j : j + 1]
+                    del made
+                progress.step()
+            if schedule.keeps_original(i):
+                kinds.append("original")
+                yield cur
+            prev = cur
+            prev_pad = cur_pad if cur_pad is not None else pad_to_multiple(cur.float(), multiple)
+        if prev is None:
+            raise MotionComicError("no frames to interpolate (got an empty clip)")
+        if shape is not None and i == 0:
+            raise MotionComicError("interpolation needs at least 2 frames, got 1: there is no pair to fill in")
+    finally:
+        interp.release()
+        if torch.cuda.is_available():
+            host.soft_empty_cache()
+
+
+def _between(interp: Interpolator, a, b, times: Sequence[float], max_depth: int):
+    """Frames at ``times`` between padded ``a`` and ``b``: ``[T, H, W, 3]`` float32."""
+    import torch
+
+    if not interp.midpoint_only:
+        return interp.pair_times(a, b, times)
+    # Recursive midpoints: 0.5, then 0.25/0.75 between the right neighbours, ... Exact for
+    # dyadic times (power-of-two multipliers); others take the nearest time reached within
+    # `max_depth` levels.
+    cache = {Fraction(0): a, Fraction(1): b}
+    picked = []
+    for t in times:
+        target = Fraction(t).limit_denominator(1 << 20)
+        lo, hi = Fraction(0), Fraction(1)
+        best = None
+        for _ in range(max_depth):
+            mid = (lo + hi) / 2
+            if mid not in cache:
+                cache[mid] = interp.pair(cache[lo], cache[hi], 0.5)
+            if best is None or abs(mid - target) < abs(best - target):
+                best = mid
+            if mid == target:
+                break
+            lo, hi = (lo, mid) if target < mid else (mid, hi)
+        picked.append(cache[best])
+    return torch.cat(picked, 0)
+
+
+def _as_frame(x, i: int):
+    """One frame as ``[1, H, W, 3]`` float on the CPU, with a clear error for anything else."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise MotionComicError(f"frame {i} is a {type(x).__name__}, expected a torch tensor [H, W, 3]")
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    if x.ndim != 4 or x.shape[0] != 1 or x.shape[-1] != 3:
+        raise MotionComicError(f"frame {i} has shape {tuple(x.shape)}; expected [H, W, 3] or [1, H, W, 3] (RGB)")
+    if not x.is_floating_point():
+        raise MotionComicError(f"frame {i} is {x.dtype}; expected float values in 0..1 (ComfyUI IMAGE)")
+    return x.detach().to("cpu")
+
+
+def _check_batch(frames) -> None:
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise MotionComicError(
+            f"frames must be [N, H, W, 3] (a ComfyUI IMAGE batch, RGB), got shape {tuple(frames.shape)}"
+        )
+    if not frames.is_floating_point():
+        raise MotionComicError(f"frames are {frames.dtype}; expected float values in 0..1 (ComfyUI IMAGE)")
+    if frames.shape[0] < 2:
+        raise MotionComicError(
+            f"interpolation needs at least 2 frames, got {frames.shape[0]}: there is no pair to fill in"
+        )
+    if frames.shape[1] < 2 or frames.shape[2] < 2:
+        raise MotionComicError(f"frames of {frames.shape[1]}x{frames.shape[2]} are too small (at least 2x2)")
+
+
+def _check_list(frames: Sequence) -> None:
+    if len(frames) < 2:
+        raise MotionComicError(f"interpolation needs at least 2 frames, got {len(frames)}")
+    sizes = [tuple(getattr(f, "shape", ())[-3:-1]) for f in frames]
+    odd = [i for i, s in enumerate(sizes) if s != sizes[0]]
+    if odd:
+        raise MotionComicError(
+            f"frames of different sizes: frame 0 is {sizes[0]} (HxW) but frame {odd[0]} is {sizes[odd[0]]};"
+            " resize or crop them to one size first"
+        )
