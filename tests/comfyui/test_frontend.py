@@ -114,3 +114,21 @@ def test_frontend_check_detects_a_missing_node_type(browser):
     res = browser.evaluate(LOAD_JS % (json.dumps(wf), json.dumps("broken.json")))
     assert res["missing"] == ["VHS_VideoCombine"]
     assert "VHS_VideoCombine" not in json.dumps(res["output"])  # a missing node is never queued
+
+
+def test_saved_clip_is_previewed_in_the_frontend(browser):
+    """Queue the convert workflow (as mp4) from the page: Save Video's node shows the saved clip."""
+    wf = json.loads((ROOT / "workflows" / "motioncomic_convert_clip.json").read_text())
+    save = next(n for n in wf["nodes"] if n["type"] == "MotionComicSaveVideo")
+    save["widgets_values"][2] = "mp4"
+    save["widgets_values"][1] = "motioncomic/frontend_preview"
+    browser.evaluate(LOAD_JS % (json.dumps(wf), json.dumps("preview.json")))
+    browser.evaluate("app.queuePrompt(0, 1).then(() => true)")
+    src = browser.wait_for(
+        "(() => { const el = [...document.querySelectorAll('video')].find(e => (e.src || '').includes("
+        "'type=output') && (e.src || '').includes('frontend_preview_')); return el ? el.src : null; })()",
+        timeout=300)
+    assert "subfolder=motioncomic" in src and ".mp4" in src
+    out = browser.evaluate(f"JSON.stringify(app.nodeOutputs[{json.dumps(str(save['id']))}])")
+    out = json.loads(out)
+    assert out["animated"] == [True] and out["images"][0]["filename"].startswith("frontend_preview_")
