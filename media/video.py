@@ -33,7 +33,6 @@ FORMATS: dict[str, str] = {"mp4": ".mp4", "webm": ".webm", "webp": ".webp", "gif
 #: Default quality settings: crf for mp4 (0..51) / webm (0..63), quality 0..100 for webp.
 DEFAULT_CRF = {"mp4": 19, "webm": 24}
 DEFAULT_QUALITY = 90
-VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".gif", ".webp", ".m4v")
 
 
 def ffmpeg_exe() -> str:

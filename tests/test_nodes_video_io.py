@@ -1,7 +1,6 @@
 """Save Video / Load Video nodes called directly (standalone host), outputs decoded with ffmpeg."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from motioncomic import host
