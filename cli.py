@@ -25,8 +25,11 @@ FRAMINGS = ["pad", "crop", "stretch"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m motioncomic", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m motioncomic", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Animate a character image without ComfyUI, or run workflows on ComfyUI servers.",
+        epilog="examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()[:3]) + "\n\n"
+               + __doc__.split("\n\n")[2] + "\nSee docs/cli.md.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
     sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit}")
