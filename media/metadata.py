@@ -4,7 +4,8 @@ ComfyUI passes the whole prompt graph (every node's inputs) and the UI workflow 
 A graph may carry an API key typed into a node (e.g. an LLM prompt-expansion node), so before
 anything is written we drop values under secret-looking names (``api_key``, ``token``,
 ``password``, ...), then redact those exact strings wherever else they appear (the UI workflow
-stores widget values without names) and anything shaped like a bearer token or an ``sk-`` key.
+stores widget values without names), anything shaped like a bearer token or an ``sk-`` key, and
+passwords in URLs (``https://user:pass@host``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ _SECRET_VALUE = re.compile(
     r"(\bsk-[A-Za-z0-9_\-]{12,}|\bBearer\s+[A-Za-z0-9._\-]{8,}|\bhf_[A-Za-z0-9]{20,}|\bAIza[0-9A-Za-z_\-]{30,}"
     r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[baprs]-[A-Za-z0-9\-]{10,})"
 )
+
 
 
 def is_secret_name(name: str) -> bool:
@@ -52,6 +54,7 @@ def _redact(obj: Any, secrets: set[str]) -> Any:
         for s in secrets:
             if len(s) >= 4:
                 obj = obj.replace(s, REDACTED)
+        obj = _URL_USERINFO.sub(r"\1" + REDACTED + "@", obj)
         return _SECRET_VALUE.sub(REDACTED, obj)
     if isinstance(obj, dict):
         return {k: _redact(v, secrets) for k, v in obj.items()}

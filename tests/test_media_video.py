@@ -94,8 +94,10 @@ def test_metadata_written_without_secrets(tmp_path):
     cleaned = scrub_secrets({"prompt": graph})
     assert json.loads(cleaned["prompt"])["3"]["inputs"]["api_key"] == "<redacted>"
     assert graph["3"]["inputs"]["api_key"] == key  # caller's dict untouched
-    assert scrub_secrets({"max_tokens": "250", "auth": "Bearer abcdefghijkl"}) == {
-        "max_tokens": "250", "auth": "<redacted>"}
+    assert scrub_secrets({"max_tokens": "250", "auth": "Bearer abcdefghijkl", "api_key_env": "OPENAI_API_KEY",
+                          "base_url": "https://bob:hunter2@llm.example/v1"}) == {
+        "max_tokens": "250", "auth": "<redacted>", "api_key_env": "OPENAI_API_KEY",
+        "base_url": "https://<redacted>@llm.example/v1"}
 
 
 def test_unwritable_output_folder_is_a_clear_error(tmp_path):
