@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-METHODS = ("flow", "sgm_vfi")
+METHODS = ("flow", "sgm_vfi", "crossfade")
 
 
 @dataclass
@@ -61,6 +61,10 @@ def get_interpolator(method: str = "flow", model=None) -> Interpolator:
         from .flow import FlowInterpolator
 
         return FlowInterpolator()
+    if method == "crossfade":
+        from .crossfade import CrossfadeInterpolator
+
+        return CrossfadeInterpolator()
     if method == "sgm_vfi":
         if model is None:
             raise MotionComicError(
@@ -93,7 +97,8 @@ def interpolate(
         frames: float ``[N, H, W, 3]`` in 0..1 (ComfyUI IMAGE), or a list/iterable of ``[H, W, 3]``
             / ``[1, H, W, 3]`` frames of one size. N >= 2.
         multiplier: integer >= 2: ``(N-1)·multiplier + 1`` frames out. Ignored with ``target_fps``.
-        method: ``"flow"`` (optical flow, no weights) or ``"sgm_vfi"`` (needs ``model``).
+        method: ``"flow"`` (optical flow, no weights), ``"sgm_vfi"`` (needs ``model``) or
+            ``"crossfade"`` (plain blend, the baseline; ghosts on motion).
         model: a loaded :class:`Interpolator` (then ``method`` is ignored) or an SGM-VFI path.
         target_fps: wanted output fps (needs ``fps``). An integer ratio becomes the multiplier;
             otherwise the clip is resampled at exactly ``target_fps``.
@@ -147,20 +152,26 @@ def iter_interpolate(
 ) -> Iterator["torch.Tensor"]:
     """Yield output frames ``[1, H, W, 3]`` one by one (see :func:`interpolate` for arguments).
 
-    ``kinds`` / ``used_cuts``, if given, are filled as frames are produced. Progress is reported
+    ``schedule`` is a :func:`~.schedule.make_schedule` result or an integer multiplier. Original
+    frames are yielded as they came in (not copies); synthesised ones are new tensors.
+
+    ``kinds`` / ``used_cuts``, if given, are filled as frames are produced (leave them None for
+    very long streams: nothing then grows with the clip length). Progress is reported
     per pair (``total`` = number of input frames if known) and cancel is honoured between pairs;
     the interpolator's caches are released at the end, on error and on cancel.
     """
     import torch
 
+    if not hasattr(schedule, "times"):  # a plain multiplier
+        schedule = make_schedule(schedule)
     auto = isinstance(cuts, str)
     if auto and cuts != "auto":
         raise MotionComicError(f"cuts must be None, 'auto' or a list of frame indices, got {cuts!r}")
-    given = set() if cuts is None or auto else {int(c) for c in cuts}
+    given = set() if cuts is None or auto else _cut_indices(cuts)
     if kinds is None:
-        kinds = []
+        kinds = _Discard()
     if used_cuts is None:
-        used_cuts = []
+        used_cuts = _Discard()
     multiple = max(1, int(interp.multiple))
     m = getattr(schedule, "multiplier", None) or 2
     depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2)
@@ -209,6 +220,26 @@ def iter_interpolate(
         interp.release()
         if torch.cuda.is_available():
             host.soft_empty_cache()
+
+
+class _Discard:
+    """Stands in for the ``kinds`` / ``used_cuts`` lists when the caller does not want them."""
+
+    def append(self, _item) -> None:
+        pass
+
+
+def _cut_indices(cuts) -> set[int]:
+    try:
+        out = {int(c) for c in cuts}
+    except (TypeError, ValueError) as exc:
+        raise MotionComicError(f"cuts must be None, 'auto' or a list of frame indices, got {cuts!r}") from exc
+    bad = sorted(c for c in out if c < 1)
+    if bad:
+        raise MotionComicError(
+            f"cut index {bad[0]} is invalid: a cut is given as the index of the first frame of the new shot (>= 1)"
+        )
+    return out
 
 
 def _between(interp: Interpolator, a, b, times: Sequence[float], max_depth: int):

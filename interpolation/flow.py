@@ -46,18 +46,21 @@ class FlowInterpolator(Interpolator):
         preset: DIS preset, ``"ultrafast"``, ``"fast"`` or ``"medium"`` (best, default).
         max_flow_side: flow is computed on a copy downscaled so its longer side is at most this
             (flow vectors are rescaled); larger = finer motion detail, slower.
+        min_flow_side: smaller frames are upscaled to this for the flow only (DIS builds too few
+            pyramid levels on tiny frames and misses large motion); 0 = never upscale.
     """
 
     midpoint_only = False
     multiple = 1
 
-    def __init__(self, preset: str = "medium", max_flow_side: int = 1024):
+    def __init__(self, preset: str = "medium", max_flow_side: int = 1024, min_flow_side: int = MIN_FLOW_SIDE):
         if preset not in PRESETS:
             raise MotionComicError(f"unknown optical-flow preset {preset!r}; use one of {PRESETS}")
         if max_flow_side < 16:
             raise MotionComicError(f"max_flow_side must be >= 16, got {max_flow_side}")
         self.preset = preset
         self.max_flow_side = int(max_flow_side)
+        self.min_flow_side = max(0, min(int(min_flow_side), self.max_flow_side))
         self.name = f"optical flow ({preset})"
         self._dis = None
 
@@ -101,7 +104,7 @@ class FlowInterpolator(Interpolator):
         h, w = i0.shape[:2]
         # DIS picks its number of pyramid levels from the image size: small frames get a single
         # level and miss large motions, so they are upscaled for the flow (cheap at that size).
-        scale = min(self.max_flow_side / max(h, w), max(1.0, MIN_FLOW_SIDE / max(h, w)))
+        scale = min(self.max_flow_side / max(h, w), max(1.0, self.min_flow_side / max(h, w)))
         g0, g1 = (_grey_u8(x) for x in (i0, i1))
         if scale != 1.0:
             size = (max(8, round(w * scale)), max(8, round(h * scale)))

@@ -4,9 +4,9 @@
   textured background, a sprite (procedural texture, a drawn character, or a real character image)
   moving on a curved path with large displacements and rotation, passing behind a static occluder,
   and optionally a scene cut.
-* :func:`install_for_workflows` writes what the shipped interpolation workflows need: the flow
-  method needs no model file; the API workflow loads the clip ``motioncomic_interp_input.mp4`` from
-  ComfyUI's ``input/`` folder, written by :func:`write_input_clip`.
+* :func:`install_for_workflows` / :func:`make_workflow_inputs`: what the shipped interpolation
+  workflows need (no model file for the flow method; the clip ``motioncomic_interp_input.mp4`` in
+  ComfyUI's ``input/`` folder, written with real ffmpeg by :func:`write_input_clip`).
 """
 from __future__ import annotations
 
@@ -157,15 +157,13 @@ def write_input_clip(path: Path, frames: int = 9, h: int = 96, w: int = 128, fps
 
 
 def install_for_workflows(models_dir: Path) -> None:
-    """Files the shipped interpolation workflows need.
+    """Model files the shipped interpolation workflows need: none (optical flow has no weights).
 
-    The flow interpolator needs no weights, so nothing goes under ``models_dir``. The API workflow
-    loads ``input/motioncomic_interp_input.mp4``: we write it to ``<models_dir>/../input/`` (the
-    ComfyUI layout, where ``input/`` sits beside ``models/``) so a suite that uses that layout finds
-    it; suites with another input folder call :func:`write_input_clip` themselves.
+    Only ``models/vfi/`` is created, so the loader's file list has its folder.
     """
-    models_dir = Path(models_dir)
-    (models_dir / "vfi").mkdir(parents=True, exist_ok=True)
-    target = models_dir.parent / "input" / INPUT_CLIP
-    if not target.exists():
-        write_input_clip(target)
+    (Path(models_dir) / "vfi").mkdir(parents=True, exist_ok=True)
+
+
+def make_workflow_inputs(input_dir: Path) -> Path:
+    """Write ``input/motioncomic_interp_input.mp4`` (9 frames, 96x128, 8 fps) for the API workflow."""
+    return write_input_clip(Path(input_dir) / INPUT_CLIP)

@@ -1,0 +1,196 @@
+"""The ``interpolate`` entry: frame counts, fps, recursive midpoints, target fps, bad input,
+bounded memory on long streams, cancel. Small frames; the real flow interpolator unless the test
+is about what the entry asks of an interpolator (then a tiny midpoint-only subclass records it)."""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+import tiny_interpolation as ti
+from motioncomic import host
+from motioncomic.errors import Cancelled, MotionComicError
+from motioncomic.interpolation import interpolate
+from motioncomic.interpolation.base import Interpolator
+from motioncomic.interpolation.clip import iter_interpolate
+from motioncomic.interpolation.flow import FlowInterpolator
+
+
+class MidpointOnly(Interpolator):
+    """A model trained only at t = 0.5 (like SGM-VFI): records every call, pads to ``multiple``."""
+
+    name = "recording midpoint"
+    midpoint_only = True
+
+    def __init__(self, multiple: int = 1):
+        self.multiple = multiple
+        self.calls: list[tuple[float, tuple]] = []
+        self.released = 0
+
+    def pair(self, a, b, t):
+        self.calls.append((t, tuple(a.shape)))
+        if t != 0.5:
+            raise AssertionError(f"midpoint-only model asked for t={t}")
+        return (a + b) / 2
+
+    def release(self):
+        self.released += 1
+
+
+def _frames(n: int, h: int = 24, w: int = 32) -> torch.Tensor:
+    return ti.clip(range(n), h=h, w=w)
+
+
+@pytest.mark.parametrize("m", [2, 3, 4])
+def test_frame_count_fps_and_originals(m):
+    keys = _frames(4)
+    out = interpolate(keys, m, fps=8.0)
+    assert out.frames.shape == ((4 - 1) * m + 1, 24, 32, 3)
+    assert out.frames.dtype == keys.dtype
+    assert out.fps == 8.0 * m and out.multiplier == m
+    assert [i for i, k in enumerate(out.kinds) if k == "original"] == [0, m, 2 * m, 3 * m]
+    for j in range(4):
+        assert torch.equal(out.frames[j * m], keys[j])
+    assert len(out.synthesized) == 3 * (m - 1)
+    assert float(out.frames.min()) >= 0 and float(out.frames.max()) <= 1
+
+
+@pytest.mark.parametrize("m, calls_per_pair", [(2, 1), (4, 3), (8, 7)])
+def test_midpoint_only_model_is_asked_only_for_half_recursively(m, calls_per_pair):
+    vfi = MidpointOnly()
+    keys = _frames(3)
+    out = interpolate(keys, m, model=vfi)
+    assert {t for t, _ in vfi.calls} == {0.5}
+    assert len(vfi.calls) == 2 * calls_per_pair  # each dyadic time made once, reused
+    assert out.synthesized == [i for i in range(2 * m + 1) if i % m]
+    # (a+b)/2 recursively is the exact linear blend at dyadic times
+    for k in range(1, m):
+        expect = keys[0] * (1 - k / m) + keys[1] * (k / m)
+        assert torch.allclose(out.frames[k], expect, atol=1e-6)
+    assert vfi.released >= 1
+
+
+def test_midpoint_only_with_multiplier_3_uses_nearest_dyadic_time():
+    vfi = MidpointOnly()
+    keys = _frames(2)
+    out = interpolate(keys, 3, model=vfi)
+    assert {t for t, _ in vfi.calls} == {0.5} and out.frames.shape[0] == 4
+    for k, t in ((1, 1 / 3), (2, 2 / 3)):
+        w = float(((out.frames[k] - keys[0]).flatten() @ (keys[1] - keys[0]).flatten())
+                  / ((keys[1] - keys[0]).flatten() @ (keys[1] - keys[0]).flatten()))
+        assert abs(w - t) <= 1 / 16 + 1e-6, (k, w)
+
+
+def test_odd_sizes_are_padded_to_the_models_multiple_and_cropped_back():
+    vfi = MidpointOnly(multiple=8)
+    keys = _frames(3, h=33, w=47)
+    out = interpolate(keys, 2, model=vfi)
+    assert {shape for _, shape in vfi.calls} == {(1, 40, 48, 3)}
+    assert out.frames.shape == (5, 33, 47, 3)
+    assert torch.equal(out.frames[2], keys[1])
+    flow = interpolate(keys, 3)  # flow: any size, no padding
+    assert flow.frames.shape == (7, 33, 47, 3) and torch.equal(flow.frames[6], keys[2])
+
+
+def test_target_fps():
+    keys = _frames(5)
+    # integer ratio -> multiplier
+    out = interpolate(keys, None, target_fps=24.0, fps=8.0)
+    assert out.multiplier == 3 and out.fps == 24.0 and out.frames.shape[0] == 13
+    # 24 -> 60: 2.5x; every other original lands on an output time and is kept bit-identical
+    out = interpolate(keys, 2, target_fps=60.0, fps=24.0)  # multiplier ignored with target_fps
+    assert out.fps == 60.0 and out.multiplier is None
+    assert out.frames.shape[0] == 4 * 5 // 2 + 1
+    assert [i for i, k in enumerate(out.kinds) if k == "original"] == [0, 5, 10]
+    assert torch.equal(out.frames[5], keys[2]) and torch.equal(out.frames[10], keys[4])
+    with pytest.raises(MotionComicError, match="needs the input clip's fps"):
+        interpolate(keys, 2, target_fps=60.0)
+    with pytest.raises(MotionComicError, match="must be above the input fps"):
+        interpolate(keys, 2, target_fps=12.0, fps=24.0)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda: [torch.rand(24, 32, 3), torch.rand(24, 30, 3)], "different sizes"),
+    (lambda: torch.rand(1, 24, 32, 3), "at least 2 frames"),
+    (lambda: [torch.rand(24, 32, 3)], "at least 2 frames"),
+    (lambda: torch.rand(3, 24, 32, 4), r"\[N, H, W, 3\]"),
+    (lambda: torch.randint(0, 255, (3, 24, 32, 3), dtype=torch.uint8), "float values"),
+])
+def test_bad_frames_are_refused_clearly(bad, match):
+    with pytest.raises(MotionComicError, match=match):
+        interpolate(bad(), 2)
+
+
+def test_different_sizes_in_a_stream_are_refused():
+    frames = iter([torch.rand(24, 32, 3), torch.rand(24, 32, 3), torch.rand(20, 32, 3)])
+    with pytest.raises(MotionComicError, match=r"frame 2 is \(20, 32\).*same size"):
+        interpolate(frames, 2)
+
+
+@pytest.mark.parametrize("m", [0, 1, -2, 2.5, True, "2"])
+def test_bad_multiplier(m):
+    with pytest.raises(MotionComicError, match="multiplier"):
+        interpolate(_frames(2), m)
+
+
+def test_bad_method_and_cuts():
+    with pytest.raises(MotionComicError, match="unknown interpolation method"):
+        interpolate(_frames(2), 2, method="rife")
+    with pytest.raises(MotionComicError, match="needs a checkpoint"):
+        interpolate(_frames(2), 2, method="sgm_vfi")
+    with pytest.raises(MotionComicError, match="cut index 0"):
+        interpolate(_frames(2), 2, cuts=[0])
+
+
+def _stream(n: int):
+    rng = np.random.default_rng(0)
+    base = rng.random((16, 16, 3), dtype=np.float32)
+    for i in range(n):  # numpy-backed, so tracemalloc sees the frames too
+        yield torch.from_numpy(np.roll(base, i % 16, axis=1).copy())
+
+
+def _peak(n: int, interp) -> tuple[int, int]:
+    tracemalloc.reset_peak()
+    count = 0
+    for frame in iter_interpolate(_stream(n), interp, 2):
+        assert frame.shape == (1, 16, 16, 3)
+        count += 1
+    return count, tracemalloc.get_traced_memory()[1]
+
+
+@pytest.mark.parametrize("method, short, long", [("crossfade", 200, 2000), ("flow", 40, 400)])
+def test_long_stream_memory_does_not_grow(method, short, long):
+    """Streaming machinery over 2,000 frames (cheap blend), the flow interpolator over 400."""
+    from motioncomic.interpolation.clip import get_interpolator
+
+    interp = FlowInterpolator(preset="ultrafast", min_flow_side=0) if method == "flow" else get_interpolator(method)
+    tracemalloc.start()
+    try:
+        _peak(20, interp)  # warm-up: one-time allocations (OpenCV, numpy caches)
+        n_small, small = _peak(short, interp)
+        n_big, big = _peak(long, interp)
+    finally:
+        tracemalloc.stop()
+    assert (n_small, n_big) == (2 * short - 1, 2 * long - 1)
+    assert big <= small * 1.2 + 16 * 1024, (small, big)
+
+
+def test_cancel_mid_clip():
+    host.clear_cancel()
+    made = []
+
+    def frames():
+        for i in range(20):
+            if i == 5:
+                host.request_cancel()
+            yield torch.rand(16, 16, 3)
+
+    vfi = MidpointOnly()
+    with pytest.raises(Cancelled):
+        for f in iter_interpolate(frames(), vfi, 2):
+            made.append(f)
+    assert 8 <= len(made) <= 12  # stopped right after the pair in flight
+    assert vfi.released == 1  # caches released on cancel
+    host.check_cancel()  # the request was consumed: the next job runs
