@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tiny_faces as tf
+from api_runner import run_api_graph
 from motioncomic import NODE_CLASS_MAPPINGS
 from motioncomic.errors import MotionComicError
 
@@ -80,47 +81,11 @@ def test_ui_workflow_matches_the_api_workflow():
     assert links == want
 
 
-def _run_api_graph(graph: dict, overrides: dict | None = None) -> dict:
-    """Execute an API graph with our node classes (LoadImage read with PIL, PreviewImage skipped)."""
-    from PIL import Image
-    import torch
-
-    from motioncomic import host
-
-    results: dict[str, tuple] = {}
-
-    def value(v):
-        return results[v[0]][v[1]] if isinstance(v, list) else v
-
-    def run(node_id):
-        if node_id in results:
-            return
-        node = graph[node_id]
-        for v in node["inputs"].values():
-            if isinstance(v, list):
-                run(v[0])
-        kwargs = {k: value(v) for k, v in node["inputs"].items()}
-        kwargs.update((overrides or {}).get(node_id, {}))
-        if node["class_type"] == "LoadImage":
-            img = np.asarray(Image.open(host.input_dir() / kwargs["image"]).convert("RGB"), np.float32) / 255
-            results[node_id] = (torch.from_numpy(img)[None],)
-        elif node["class_type"] == "PreviewImage":
-            results[node_id] = (kwargs["images"],)
-        else:
-            cls = NODE_CLASS_MAPPINGS[node["class_type"]]
-            out = getattr(cls(), cls.FUNCTION)(**kwargs)
-            results[node_id] = out["result"] if isinstance(out, dict) else out
-
-    for node_id in graph:
-        run(node_id)
-    return results
-
-
 def test_api_workflow_runs_end_to_end(installed, tmp_path):
     from motioncomic.media.video import read_video
 
     graph = json.loads(API.read_text())
-    results = _run_api_graph(graph)
+    results = run_api_graph(graph)
     frames_in = results["2"][0].numpy()
     frames, debug = results["4"]
     assert frames.shape == frames_in.shape and debug.shape == frames_in.shape
