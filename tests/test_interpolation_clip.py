@@ -3,6 +3,7 @@ bounded memory on long streams, cancel. Small frames; the real flow interpolator
 is about what the entry asks of an interpolator (then a tiny midpoint-only subclass records it)."""
 from __future__ import annotations
 
+import gc
 import tracemalloc
 
 import numpy as np
@@ -148,6 +149,10 @@ def _stream(n: int):
     rng = np.random.default_rng(0)
     base = rng.random((16, 16, 3), dtype=np.float32)
     for i in range(n):  # numpy-backed, so tracemalloc sees the frames too
+        if i % 20 == 0:
+            # host.in_comfyui() (called by every progress step) leaves collectable exception cycles
+            # from its failed `import comfy` behind; collect them so the peak shows what is held.
+            gc.collect()
         yield torch.from_numpy(np.roll(base, i % 16, axis=1).copy())
 
 
@@ -174,7 +179,7 @@ def test_long_stream_memory_does_not_grow(method, short, long):
     finally:
         tracemalloc.stop()
     assert (n_small, n_big) == (2 * short - 1, 2 * long - 1)
-    assert big <= small * 1.2 + 16 * 1024, (small, big)
+    assert big <= small * 1.2, (small, big)
 
 
 def test_cancel_mid_clip():
