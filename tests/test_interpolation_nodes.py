@@ -1,0 +1,89 @@
+"""The interpolation nodes, called directly as ComfyUI would (no server)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import tiny_interpolation as ti
+from motioncomic.errors import CheckpointError, ModelNotFoundError, MotionComicError
+from motioncomic.interpolation.base import Interpolator
+from motioncomic.nodes.interpolation import FLOW, MotionComicInterpolate, MotionComicLoadInterpolator
+
+
+def test_node_definitions_have_tooltips_and_our_types():
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS
+
+    for name in ("MotionComicLoadInterpolator", "MotionComicInterpolate"):
+        cls = NODE_CLASS_MAPPINGS[name]
+        for spec in cls.INPUT_TYPES()["required"].values():
+            assert spec[1]["tooltip"]
+    assert MotionComicLoadInterpolator.RETURN_TYPES == ("MOTIONCOMIC_INTERPOLATOR",)
+    assert MotionComicInterpolate.RETURN_TYPES == ("IMAGE", "FLOAT")
+    assert "MOTIONCOMIC_INTERPOLATOR" == MotionComicInterpolate.INPUT_TYPES()["required"]["interpolator"][0]
+
+
+def test_choices_list_checkpoints_but_not_gmflow(models_dir):
+    vfi = models_dir / "vfi"
+    (vfi / "sub").mkdir(parents=True)
+    for name in ("ours-1-2-points.pkl", "sub/ours-local.pth", "gmflow_sintel-0c07dcb3.pth", "notes.txt"):
+        (vfi / name).write_bytes(b"x")
+    choices = MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
+    assert choices == [FLOW, "ours-1-2-points.pkl", "sub/ours-local.pth"]
+
+
+def test_flow_clip_through_both_nodes():
+    (interp,) = MotionComicLoadInterpolator().load(FLOW, "auto", "auto")
+    assert isinstance(interp, Interpolator) and not interp.midpoint_only
+    keys = ti.clip(range(4), h=48, w=64)
+    before = keys.clone()
+    frames, fps = MotionComicInterpolate().interpolate(keys, 8.0, interp, 3, 0.0, 0.4)
+    assert frames.shape == (10, 48, 64, 3) and frames.dtype == torch.float32 and fps == 24.0
+    assert torch.equal(keys, before) and torch.equal(frames[3], keys[1]) and torch.equal(frames[9], keys[3])
+    frames, fps = MotionComicInterpolate().interpolate(keys, 24.0, interp, 2, 60.0, 0.0)
+    assert fps == 60.0 and frames.shape[0] == 3 * 5 // 2 + 1
+
+
+def test_interpolate_node_holds_frames_at_a_cut():
+    (interp,) = MotionComicLoadInterpolator().load(FLOW)
+    keys = ti.clip([0, 1, 2, 3], h=48, w=64, cut_at=1.5)
+    frames, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.4)
+    assert torch.equal(frames[3], keys[2])  # between 1 and 2: a held copy, not a blend
+    off, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.0)
+    assert not torch.equal(off[3], keys[2]) and not torch.equal(off[3], keys[1])
+
+
+def test_interpolate_node_errors():
+    (interp,) = MotionComicLoadInterpolator().load(FLOW)
+    node = MotionComicInterpolate()
+    with pytest.raises(MotionComicError, match="at least 2 frames"):
+        node.interpolate(torch.rand(1, 16, 16, 3), 8.0, interp, 2, 0.0, 0.4)
+    with pytest.raises(MotionComicError, match="multiplier"):
+        node.interpolate(torch.rand(2, 16, 16, 3), 8.0, interp, 1, 0.0, 0.4)
+    with pytest.raises(MotionComicError, match="above the input fps"):
+        node.interpolate(torch.rand(2, 16, 16, 3), 24.0, interp, 2, 12.0, 0.4)
+    with pytest.raises(MotionComicError, match="Load Interpolator"):
+        node.interpolate(torch.rand(2, 16, 16, 3), 8.0, "flow", 2, 0.0, 0.4)
+
+
+def test_load_sgm_vfi_checkpoint_through_the_node(models_dir):
+    from tiny_sgm_vfi import seeded_init
+
+    from motioncomic.interpolation.sgm_vfi.network import SGMConfig, SGMVFI
+
+    net = SGMVFI(SGMConfig(8, (1, 1, 1, 2))).eval()
+    seeded_init(net, 3)
+    (models_dir / "vfi").mkdir()
+    torch.save({"model": {f"module.{k}": v for k, v in net.state_dict().items()}},
+               models_dir / "vfi" / "ours-1-2-points.pkl")
+    (interp,) = MotionComicLoadInterpolator().load("ours-1-2-points.pkl", "auto", "cpu")
+    assert interp.midpoint_only and interp.multiple == 32
+    keys = torch.rand(3, 40, 56, 3)
+    frames, fps = MotionComicInterpolate().interpolate(keys, 12.0, interp, 2, 0.0, 0.0)
+    assert frames.shape == (5, 40, 56, 3) and fps == 24.0 and torch.equal(frames[4], keys[2])
+    assert torch.isfinite(frames).all()
+    # the wrong file and a missing one
+    torch.save({"model": torch.nn.Conv2d(3, 3, 3).state_dict()}, models_dir / "vfi" / "rife.pkl")
+    with pytest.raises(CheckpointError):
+        MotionComicLoadInterpolator().load("rife.pkl", "fp32", "cpu")
+    with pytest.raises(ModelNotFoundError, match="ours-1-2-points.pkl"):
+        MotionComicLoadInterpolator().load("gone.pkl", "fp32", "cpu")
