@@ -56,7 +56,7 @@ def gen():
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 write_video(gen(), sys.argv[2], fps=24, progress=False)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024)
+print((after - before) * 1024, after * 1024)
 """
 
 
@@ -91,11 +91,11 @@ def main() -> None:
         out = tmp / "long.mp4"
         res = subprocess.run([sys.executable, "-c", STREAM_CHILD, str(ROOT), str(out), str(args.stream_frames),
                               str(h), str(w)], capture_output=True, text=True, check=True)
-        grown = int(res.stdout.strip())
+        grown, peak = map(int, res.stdout.split())
         clip = args.stream_frames * h * w * 3 * 4
-        print(f"stream {args.stream_frames} frames {w}x{h} to mp4: peak RSS growth {grown / 2**20:.1f} MiB = "
-              f"{grown / clip:.3f} x the clip as float32 ({clip / 2**20:.0f} MiB); "
-              f"{probe_video(out)['frames']} frames written")
+        print(f"stream {args.stream_frames} frames {w}x{h} to mp4 from a generator: whole-process peak RSS "
+              f"{peak / 2**20:.0f} MiB (growth while encoding {grown / 2**20:.1f} MiB) for a clip of "
+              f"{clip / 2**20:.0f} MiB as float32; {probe_video(out)['frames']} frames written")
 
         # API client overhead per job (upload, queue, websocket, history, download) on 127.0.0.1
         from fake_comfyui import FakeComfyUI
