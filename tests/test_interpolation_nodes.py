@@ -87,3 +87,25 @@ def test_load_sgm_vfi_checkpoint_through_the_node(models_dir):
         MotionComicLoadInterpolator().load("rife.pkl", "fp32", "cpu")
     with pytest.raises(ModelNotFoundError, match="ours-1-2-points.pkl"):
         MotionComicLoadInterpolator().load("gone.pkl", "fp32", "cpu")
+
+
+def test_shipped_api_workflow_runs_in_process(tmp_path, monkeypatch, models_dir):
+    """workflows/api/interpolate_clip.json on the input that make_workflow_inputs writes: 9 -> 17 frames, 8 -> 16 fps."""
+    import json
+    from pathlib import Path
+
+    from api_runner import run_api_graph
+
+    from motioncomic.media.video import probe_video
+
+    monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(tmp_path / "input"))
+    monkeypatch.setenv("MOTIONCOMIC_OUTPUT_DIR", str(tmp_path / "output"))
+    ti.install_for_workflows(models_dir)
+    ti.make_workflow_inputs(tmp_path / "input")
+    graph = json.loads((Path(__file__).parents[1] / "workflows" / "api" / "interpolate_clip.json").read_text())
+    res = run_api_graph(graph)
+    frames, fps = res["3"]
+    assert frames.shape == (17, 96, 128, 3) and fps == 16.0
+    assert torch.equal(frames[::2], res["1"][0])  # decoded originals pass through unchanged
+    saved = [p for p in (tmp_path / "output").rglob("*.mp4")]
+    assert len(saved) == 1 and probe_video(saved[0])["frames"] == 17
