@@ -107,7 +107,7 @@ def interpolate(
             input indices where a new shot starts. Across a cut nothing is blended: in-between
             frames hold the nearest original.
         max_depth: midpoint-only models, recursion depth for non-dyadic times (default
-            ``ceil(log2(multiplier)) + 2``).
+            ``ceil(log2(multiplier)) + 2``; 4 when resampling to a target fps).
     Returns:
         :class:`Interpolated`.
     Raises:
@@ -173,8 +173,9 @@ def iter_interpolate(
     if used_cuts is None:
         used_cuts = _Discard()
     multiple = max(1, int(interp.multiple))
-    m = getattr(schedule, "multiplier", None) or 2
-    depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2)
+    m = getattr(schedule, "multiplier", None)
+    # Resampling (no multiplier) asks for arbitrary times: 4 levels put them within 1/32.
+    depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2 if m else 4)
     progress = host.Progress(max(1, (total or 0) - 1), "interpolate")
     prev = prev_pad = None
     shape = None

@@ -202,3 +202,16 @@ def test_cancel_mid_clip():
     assert 8 <= len(made) <= 12  # stopped right after the pair in flight
     assert vfi.released == 1  # caches released on cancel
     host.check_cancel()  # the request was consumed: the next job runs
+
+
+def test_midpoint_only_model_resampled_to_a_target_fps():
+    vfi = MidpointOnly()
+    keys = _frames(5)
+    out = interpolate(keys, None, model=vfi, target_fps=60.0, fps=24.0)
+    assert {t for t, _ in vfi.calls} == {0.5}
+    assert out.frames.shape[0] == 11 and out.fps == 60.0
+    assert [i for i, k in enumerate(out.kinds) if k == "original"] == [0, 5, 10]
+    # output 1 shows input time 0.4: the blend weight is within 1/32 of it (4 midpoint levels)
+    d = (keys[1] - keys[0]).flatten()
+    w = float((out.frames[1] - keys[0]).flatten() @ d / (d @ d))
+    assert abs(w - 0.4) <= 1 / 32 + 1e-6, w
