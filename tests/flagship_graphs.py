@@ -1,0 +1,226 @@
+"""The flagship motion-comic graphs, defined once as API prompts plus a layout.
+
+``python tests/flagship_graphs.py`` (re)writes ``workflows/<name>.json`` (UI, drag-and-drop, with
+notes explaining the settings) and ``workflows/api/<name>.json`` (API format, for ``submit`` and
+batch production). ``tests/test_flagship_workflows.py`` checks the committed files equal this
+source, so the two formats cannot drift.
+
+Model and input names are the defaults a user gets from the official downloads; the real-ComfyUI
+suite writes tiny models under the same names (``tests/tiny_*.py``) and runs the API files
+unmodified.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHARACTER = "game_character_fullbody.png"
+NEGATIVE = "blurry, distorted face, deformed hands, extra limbs, flicker, jitter, scene change, text, watermark"
+
+
+def _node(class_type: str, title: str, **inputs) -> dict:
+    return {"class_type": class_type, "inputs": inputs, "_meta": {"title": title}}
+
+
+def _tail(first: int, frames_src: list, fps_src: list, reference: list, prefix: str, multiplier: int) -> dict:
+    """Face restore from the reference image -> interpolate -> save (shared by every chain)."""
+    a, b, c, d, e = (str(first + i) for i in range(5))
+    return {
+        a: _node("MotionComicLoadFaceModels", "Load Face Models", detector="auto", swapper="inswapper_128.onnx",
+                 recogniser="buffalo_l/w600k_r50.onnx", enhancer="GFPGANv1.4.onnx", mask_model="none",
+                 device="auto"),
+        b: _node("MotionComicFaceRestore", "Face Restore (from the input image)", images=frames_src,
+                 face_models=[a, 0], swap_strength=0.8, enhance_strength=0.6, codeformer_fidelity=0.7,
+                 mask_blur=0.3, mask_padding=0, threshold=0.5, faces="largest", tracking=True, detect_every=5,
+                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference),
+        c: _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
+                 dtype="auto", device="auto"),
+        d: _node("MotionComicInterpolate", "Interpolate", images=[b, 0], fps=fps_src, interpolator=[c, 0],
+                 multiplier=multiplier, target_fps=0.0, scene_cut_threshold=0.4),
+        e: _node("MotionComicSaveVideo", "Save Video", images=[d, 0], fps=[d, 1], filename_prefix=prefix,
+                 format="mp4", crf=19, quality=90, save_output=True),
+    }
+
+
+def _expand(model_ref: list, family: str, text: str) -> dict:
+    return _node("MotionComicExpandPrompt", "Expand Prompt (LLM, falls back to rules)", text=text, family=family,
+                 action="wave", camera="static", style="anime", backend="openai",
+                 base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b", api_key_env="", timeout=30.0,
+                 llm_seed=0, temperature=0.1, image=["1", 0], video_model=model_ref, send_image=False,
+                 device="auto", dtype="auto")
+
+
+def cogvideox_anime() -> dict:
+    api = {
+        "1": _node("LoadImage", "Character image", image=CHARACTER),
+        "2": _node("MotionComicLoadCogVideoX", "Load CogVideoX", model="CogVideoX-5b-I2V",
+                   vae="(from model folder)", t5="(from model folder)", dtype="bf16", offload="model"),
+        "3": _expand(["2", 0], "cogvideox", "她挥手微笑"),
+        "4": _node("MotionComicImageToVideo", "Image to Video (letterboxed)", model=["2", 0], image=["1", 0],
+                   prompt=["3", 0], negative_prompt=NEGATIVE, frames=49, steps=50, cfg=6.0, seed=42,
+                   framing="pad", border_color="#000000", resolution=0, resize_back=False, scheduler="auto",
+                   dynamic_cfg=False, vae_tiling="auto"),
+    }
+    api |= _tail(5, ["4", 0], ["4", 1], ["1", 0], "motioncomic/cogvideox_anime", 3)
+    return api
+
+
+def opensora_anime() -> dict:
+    api = {
+        "1": _node("LoadImage", "Character image", image=CHARACTER),
+        "2": _node("MotionComicLoadSTDiT", "Load ST-DiT", model="OpenSora-STDiT-v3/model.safetensors",
+                   vae="OpenSora-VAE-v1.2/model.safetensors", t5="t5xxl_fp16.safetensors", dtype="auto", t5_dtype="fp32", device="auto", offload="model"),
+        "3": _expand(["2", 0], "opensora", "她挥手微笑"),
+        "4": _node("MotionComicOpenSoraOptions", "Open-Sora Options", resolution="480p", cond_frames="first",
+                   aesthetic_score=6.5, motion_score=0.0, camera_motion="static", fps=24.0, clean_caption=True),
+        "5": _node("MotionComicImageToVideo", "Image to Video (letterboxed)", model=["2", 0], image=["1", 0],
+                   prompt=["3", 0], negative_prompt="", frames=51, steps=30, cfg=7.0, seed=42, framing="pad",
+                   border_color="#000000", resolution=0, resize_back=False, scheduler="auto", dynamic_cfg=False,
+                   vae_tiling="auto", options=["4", 0]),
+    }
+    api |= _tail(6, ["5", 0], ["5", 1], ["1", 0], "motioncomic/opensora_anime", 2)
+    return api
+
+
+def post_only() -> dict:
+    api = {
+        "1": _node("LoadImage", "Reference image (the character as drawn)", image="motioncomic_face_reference.png"),
+        "2": _node("MotionComicLoadVideo", "Clip to finish", video="motioncomic_face_clip.mp4", frame_load_cap=0,
+                   skip_first_frames=0, select_every_nth=1),
+    }
+    api |= _tail(3, ["2", 0], ["2", 1], ["1", 0], "motioncomic/finished", 3)
+    return api
+
+
+NOTE_TAIL = (
+    "### Face restore, then interpolate\n\n"
+    "**Face Restore** finds the face in the *input image* and in every frame, swaps the drawn identity back "
+    "(`swap_strength` 0.6-1.0), enhances it (`enhance_strength` 0.5-0.8; CodeFormer `fidelity` higher = closer "
+    "to the input) and pastes it through a soft mask. `detector = auto` tries the anime detectors when "
+    "insightface's find nothing. `tracking` detects every `detect_every` frames and smooths the boxes.\n\n"
+    "**Interpolate** raises the frame rate: optical flow needs no weights; an SGM-VFI `.pkl` in "
+    "`models/vfi/` handles large motion better. Frames are never blended across a scene cut."
+)
+
+
+def _layout_generate(extra_options: bool) -> tuple[dict, list]:
+    col = [40, 400, 800, 1240, 1640]
+    layout = {"1": (col[0], 420, 320, 360), "2": (col[0], 140, 320, 220), "3": (col[1], 140, 360, 560)}
+    if extra_options:
+        layout |= {"4": (col[1], 740, 360, 260), "5": (col[2], 140, 400, 620)}
+        tail_first = 6
+    else:
+        layout |= {"4": (col[2], 140, 400, 620)}
+        tail_first = 5
+    ids = [str(tail_first + i) for i in range(5)]
+    layout |= {ids[0]: (col[3], 140, 360, 220), ids[1]: (col[3], 400, 360, 560),
+               ids[2]: (col[4], 140, 340, 130), ids[3]: (col[4], 310, 340, 200), ids[4]: (col[4], 550, 360, 420)}
+    return layout, col
+
+
+def graphs() -> dict[str, tuple[dict, dict, list, str]]:
+    """name -> (api prompt, layout, notes, info)."""
+    layout_c, col = _layout_generate(False)
+    layout_o, _ = _layout_generate(True)
+    note_c = (
+        "## CogVideoX anime image-to-video\n\n"
+        "1. **Load CogVideoX**: the diffusers folder of THUDM/CogVideoX-5b-I2V in `models/CogVideo/CogVideoX-5b-I2V/` "
+        "(or CogVideoX1.5-5B-I2V). `offload = model` fits 24 GB; `sequential` fits ~5 GB, slower.\n"
+        "2. **Expand Prompt** turns a few words (any language) into the long English caption the model was "
+        "trained on. It uses an OpenAI-compatible server (Ollama by default); if none answers it falls back to "
+        "our rule-based caption and says so in `status`.\n"
+        "3. **Image to Video** fits the character inside the 720x480 frame with black borders and crops them "
+        "off every frame: never stretched. 49 frames at 8 fps, 50 steps, cfg 6. `framing = stretch` to compare."
+    )
+    note_o = (
+        "## Open-Sora ST-DiT anime image-to-video\n\n"
+        "1. **Load ST-DiT**: `models/opensora/OpenSora-STDiT-v3/` (or your custom-sized anime STDiT3), the VAE "
+        "`models/opensora/OpenSora-VAE-v1.2/`, T5-XXL from `models/text_encoders/`.\n"
+        "2. **Open-Sora Options**: resolution bucket (the nearest aspect bucket is chosen and letterboxed), "
+        "aesthetic / motion / camera scores appended to the caption as the model was trained.\n"
+        "3. **Image to Video**: 51 frames (2 s at 24 fps), 30 steps, cfg 7 (upstream defaults)."
+    )
+    note_p = (
+        "## Finish an existing clip\n\n"
+        "Load a clip from ComfyUI's `input/` folder and the character image it should look like. Face Restore "
+        "brings the drawn face back in every frame; Interpolate triples the frame rate."
+    )
+    post_layout = {"1": (40, 420, 320, 360), "2": (40, 140, 320, 220),
+                   "3": (400, 140, 360, 220), "4": (400, 400, 360, 560), "5": (800, 140, 340, 130),
+                   "6": (800, 310, 340, 200), "7": (800, 550, 360, 420)}
+    return {
+        "motioncomic_cogvideox_anime": (cogvideox_anime(), layout_c, [(col[0], 820, 720, 300, note_c),
+                                                                     (col[3], 1000, 700, 300, NOTE_TAIL)],
+                                        "CogVideoX anime image-to-video: expand prompt, letterboxed sampling, "
+                                        "face restore, interpolation to 24 fps, mp4."),
+        "motioncomic_opensora_anime": (opensora_anime(), layout_o, [(col[0], 820, 720, 300, note_o),
+                                                                   (col[3], 1000, 700, 300, NOTE_TAIL)],
+                                       "Open-Sora ST-DiT anime image-to-video: expand prompt, bucketed "
+                                       "letterbox, face restore, interpolation, mp4."),
+        "motioncomic_finish_clip": (post_only(), post_layout, [(1180, 140, 520, 260, note_p),
+                                                               (1180, 440, 520, 300, NOTE_TAIL)],
+                                    "Restore the face and interpolate an existing clip."),
+    }
+
+
+def render(name: str) -> tuple[str, str]:
+    """(UI json text, API json text) for one flagship graph."""
+    from ui_workflow import build_ui
+
+    api, layout, notes, info = graphs()[name]
+    ui = build_ui(api, layout, notes=notes, info=info)
+    return json.dumps(ui, indent=2, ensure_ascii=False) + "\n", json.dumps(api, indent=2, ensure_ascii=False) + "\n"
+
+
+THUMBS = {  # name -> (title, character image, model frame rule)
+    "motioncomic_cogvideox_anime": ("CogVideoX anime image-to-video", CHARACTER, "cogvideox"),
+    "motioncomic_opensora_anime": ("ST-DiT anime image-to-video", CHARACTER, "opensora"),
+    "motioncomic_finish_clip": ("Face restore + interpolation", "fairy_girl.png", None),
+}
+
+
+def thumbnail(name: str, characters: Path):
+    """A template-browser thumbnail: the character letterboxed into the frame the model uses."""
+    import numpy as np
+    import torch
+    from PIL import Image, ImageDraw, ImageFont
+
+    from motioncomic.loaders.opensora.aspect import frame_spec
+    from motioncomic.loaders.video_model import FrameSpec
+    from motioncomic.samplers.framing import apply_plan, choose_frame, plan_frame
+
+    title, character, rule = THUMBS[name]
+    src = Image.open(characters / character).convert("RGB")
+    image = torch.from_numpy(np.asarray(src, dtype=np.float32).copy() / 255.0)[None]
+    size = tuple(image.shape[1:3])
+    spec = {"cogvideox": FrameSpec("fixed", sizes=((480, 720),)), "opensora": frame_spec()}.get(rule)
+    frame = choose_frame(spec, size, "480p") if spec else size
+    framed = apply_plan(image, plan_frame(size, frame, "pad"))
+    card = Image.new("RGB", (512, 320), (28, 28, 36))
+    shot = Image.fromarray((framed[0].numpy() * 255).round().astype("uint8"))
+    shot.thumbnail((480, 256))
+    left = (512 - shot.width) // 2
+    card.paste(shot, (left, 14))
+    draw = ImageDraw.Draw(card)
+    draw.rectangle([left - 1, 13, left + shot.width, 14 + shot.height], outline=(200, 200, 210))
+    draw.text((16, 284), f"motioncomic: {title}", fill=(235, 235, 240), font=ImageFont.load_default(size=18))
+    return card
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import conftest  # noqa: F401  (imports the pack as ``motioncomic``)
+
+    for name in graphs():
+        ui, api = render(name)
+        (ROOT / "workflows" / f"{name}.json").write_text(ui, encoding="utf-8")
+        (ROOT / "workflows" / "api" / f"{name}.json").write_text(api, encoding="utf-8")
+        thumbnail(name, ROOT.parent / "shared" / "data" / "characters").save(
+            ROOT / "workflows" / f"{name}.jpg", quality=85)
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
