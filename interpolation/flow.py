@@ -144,35 +144,37 @@ class FlowInterpolator(Interpolator):
         i0, i1, f01, f10, gx, gy = s["i0"], s["i1"], s["f01"], s["f10"], s["gx"], s["gy"]
         h, w = i0.shape[:2]
         # Source pixels of I0 land at x + t·F01 and carry (F_t0, F_t1) = (-t·F01, (1-t)·F01);
-        # those of I1 land at y + (1-t)·F10 and carry (t·F10, -(1-t)·F10).
-        idx0, k0 = _bilinear_taps(gx + t * f01[..., 0], gy + t * f01[..., 1], h, w)
-        idx1, k1 = _bilinear_taps(gx + (1 - t) * f10[..., 0], gy + (1 - t) * f10[..., 1], h, w)
+        # those of I1 land at y + (1-t)·F10 and carry (t·F10, -(1-t)·F10). Splatting both linear
+        # relations with the same weights keeps F_t0 and F_t1 consistent. One bilinear tap at a
+        # time, so the work arrays are O(H·W), not 8·H·W.
         n = h * w
-        idx = np.concatenate([idx0, idx1])
-        wt = np.concatenate([k0 * np.tile(s["imp0"].ravel(), 4) * (1 - t), k1 * np.tile(s["imp1"].ravel(), 4) * t])
-        valid_idx = idx >= 0
-        idx_v, wt_v = idx[valid_idx], wt[valid_idx]
-        den = np.bincount(idx_v, wt_v, n)
-        vals = [
-            np.concatenate([np.tile(-t * f01[..., c].ravel(), 4), np.tile(t * f10[..., c].ravel(), 4)])
-            for c in (0, 1)
-        ]
-        num = [np.bincount(idx_v, wt_v * v[valid_idx], n) for v in vals]
-        ft0 = np.stack([num[c] / np.maximum(den, _EPS) for c in (0, 1)], -1).reshape(h, w, 2)
-        ft0 = _push_pull(ft0.astype(np.float32), den.reshape(h, w).astype(np.float32))
-        # F_t1 = F_t0 + F01 at the I0 source ... only along I0 pixels; for I1 sources it is
-        # -(1-t)/t · F_t0. Splatting both linear relations together keeps them consistent:
-        num1 = [
-            np.bincount(idx_v, wt_v * np.concatenate(
-                [np.tile((1 - t) * f01[..., c].ravel(), 4), np.tile(-(1 - t) * f10[..., c].ravel(), 4)]
-            )[valid_idx], n)
-            for c in (0, 1)
-        ]
-        ft1 = np.stack([num1[c] / np.maximum(den, _EPS) for c in (0, 1)], -1).reshape(h, w, 2)
-        ft1 = _push_pull(ft1.astype(np.float32), den.reshape(h, w).astype(np.float32))
+        den = np.zeros(n)
+        num0 = [np.zeros(n), np.zeros(n)]
+        num1 = [np.zeros(n), np.zeros(n)]
+        density = []
+        sources = (
+            (gx + t * f01[..., 0], gy + t * f01[..., 1], s["imp0"].ravel() * (1 - t), f01, -t, 1 - t),
+            (gx + (1 - t) * f10[..., 0], gy + (1 - t) * f10[..., 1], s["imp1"].ravel() * t, f10, t, -(1 - t)),
+        )
+        for px, py, imp, flow, c0, c1 in sources:
+            d = np.zeros(n)
+            fx, fy = flow[..., 0].ravel(), flow[..., 1].ravel()
+            for idx, k, ok in _bilinear_taps(px, py, h, w):
+                d += np.bincount(idx, k, n)
+                wk = k * imp[ok]
+                den += np.bincount(idx, wk, n)
+                fxo, fyo = fx[ok], fy[ok]
+                num0[0] += np.bincount(idx, wk * (c0 * fxo), n)
+                num0[1] += np.bincount(idx, wk * (c0 * fyo), n)
+                num1[0] += np.bincount(idx, wk * (c1 * fxo), n)
+                num1[1] += np.bincount(idx, wk * (c1 * fyo), n)
+            density.append(d)
+        safe = np.maximum(den, _EPS)
+        weight = den.reshape(h, w).astype(np.float32)
+        ft0 = _push_pull(np.stack([num0[0] / safe, num0[1] / safe], -1).reshape(h, w, 2).astype(np.float32), weight)
+        ft1 = _push_pull(np.stack([num1[0] / safe, num1[1] / safe], -1).reshape(h, w, 2).astype(np.float32), weight)
         # Raw landing density of each source: who can see this spot at time t.
-        d0 = np.bincount(np.where(idx0 >= 0, idx0, n), np.where(idx0 >= 0, k0, 0), n + 1)[:n]
-        d1 = np.bincount(np.where(idx1 >= 0, idx1, n), np.where(idx1 >= 0, k1, 0), n + 1)[:n]
+        d0, d1 = density
         v0 = np.clip(d0.reshape(h, w), 0, 1).astype(np.float32)
         v1 = np.clip(d1.reshape(h, w), 0, 1).astype(np.float32)
         x0, y0 = gx + ft0[..., 0], gy + ft0[..., 1]
@@ -220,22 +222,22 @@ def _importance(ia, ib, fab, fba, gx, gy) -> "np.ndarray":
 
 
 def _bilinear_taps(px, py, h: int, w: int):
-    """Flat target indices (-1 = off-frame) and weights of a bilinear splat, 4 taps stacked."""
+    """The 4 taps of a bilinear splat: per tap (flat target indices, weights, source mask), only
+    for sources whose tap lands inside the frame."""
     import numpy as np
 
     x0 = np.floor(px)
     y0 = np.floor(py)
-    fx = (px - x0).ravel()
-    fy = (py - y0).ravel()
+    fx = (px - x0).ravel().astype(np.float64)
+    fy = (py - y0).ravel().astype(np.float64)
     x0 = x0.astype(np.int64).ravel()
     y0 = y0.astype(np.int64).ravel()
-    idx, wts = [], []
-    for dx, dy, k in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
         xx, yy = x0 + dx, y0 + dy
         ok = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
-        idx.append(np.where(ok, yy * w + xx, -1))
-        wts.append(np.where(ok, k, 0.0))
-    return np.concatenate(idx), np.concatenate(wts).astype(np.float64)
+        kx = fx[ok] if dx else 1 - fx[ok]
+        ky = fy[ok] if dy else 1 - fy[ok]
+        yield yy[ok] * w + xx[ok], kx * ky, ok
 
 
 def _push_pull(field: "np.ndarray", weight: "np.ndarray", full: float = 0.1) -> "np.ndarray":
