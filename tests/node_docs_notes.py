@@ -1,0 +1,226 @@
+"""Hand-written part of the node help pages (``tests/node_docs.py`` renders them).
+
+For every node: typical values, the user-facing errors the node or the layer below raises and what
+to do about them, and links to the area doc. Keep messages short (the start of the real message is
+enough to recognise it) and link to the area doc's troubleshooting table rather than copying it.
+"""
+from __future__ import annotations
+
+#: (node, input) -> where a file-dependent combo gets its entries.
+FILE_SOURCES: dict[tuple[str, str], str] = {
+    ("MotionComicLoadCogVideoX", "model"): "CogVideoX I2V diffusers folders in `models/CogVideo/` and "
+    "`models/diffusers/`, single-file transformers in `models/diffusion_models/`",
+    ("MotionComicLoadCogVideoX", "vae"): "files in `models/vae/`",
+    ("MotionComicLoadCogVideoX", "t5"): "`*t5*.safetensors` files and T5 folders in `models/text_encoders/`",
+    ("MotionComicLoadSTDiT", "model"): "checkpoints in `models/opensora/` and `models/diffusion_models/`, "
+    "and folders there holding a shard index or `ema.pt`",
+    ("MotionComicLoadSTDiT", "vae"): "files in `models/vae/` and `models/opensora/`",
+    ("MotionComicLoadSTDiT", "t5"): "`*t5*.safetensors` files and T5 folders in `models/text_encoders/`",
+    ("MotionComicLoadFaceModels", "detector"): "ONNX detectors and OpenCV cascade `.xml` files in "
+    "`models/facedetection/`, detector ONNX files (scrfd, det_, yolo …) in `models/insightface/`",
+    ("MotionComicLoadFaceModels", "swapper"): "ONNX files in `models/insightface/`",
+    ("MotionComicLoadFaceModels", "recogniser"): "ONNX files in `models/insightface/`",
+    ("MotionComicLoadFaceModels", "enhancer"): "enhancer ONNX files in `models/facerestore_models/`",
+    ("MotionComicLoadFaceModels", "mask_model"): "occlusion / face-parsing ONNX files in "
+    "`models/facerestore_models/` and `models/facedetection/`",
+    ("MotionComicLoadInterpolator", "model"): "SGM-VFI `.pkl`/`.pth` files in `models/vfi/` "
+    "(GMFlow helper files are not listed)",
+    ("MotionComicLoadVideo", "video"): "video files in ComfyUI's `input/` folder (sub-folders too)",
+}
+
+#: A hand-written page in docs/nodes/ whose sections (other than Inputs/Outputs) are folded in.
+FOLD: dict[str, str] = {
+    "MotionComicLoadVideo": "docs/nodes/load_video.md",
+    "MotionComicSaveVideo": "docs/nodes/save_video.md",
+}
+
+#: node -> typical values (list of lines), errors ((message, what it means / fix), ...), area docs.
+NOTES: dict[str, dict] = {
+    "MotionComicExpandPrompt": {
+        "typical": [
+            "`backend` openai with a local Ollama (`base_url` http://127.0.0.1:11434/v1, `model` qwen2.5:7b); "
+            "`rules` when no LLM is available.",
+            "`temperature` 0.1, `timeout` 30 s (raise it while the server loads a model).",
+            "Connect `video_model` so the real tokenizer counts the budget: CogVideoX 226 tokens, 1.5: 224, "
+            "ST-DiT 300.",
+            "`send_image` on only with a vision model (qwen2.5vl:7b).",
+        ],
+        "errors": [
+            ("status `fallback: connection refused by 127.0.0.1:11434`", "no LLM server: start it "
+             "(`ollama serve`) or fix `base_url`; the rule-based caption was used and the node re-runs on the next queue"),
+            ("status `fallback: timed out`", "raise `timeout` or use a smaller model"),
+            ("status `fallback: HTTP 404: model 'x' not found`", "`model` must be a name the server knows (`ollama list`)"),
+            ("status `fallback: HTTP 400` with `send_image` on", "the model is text-only: turn `send_image` off"),
+            ("`api_key_env takes the NAME of an environment variable …`", "you typed the key itself: delete it, "
+             "set the key in ComfyUI's environment and put only the variable name here"),
+            ("`The prompt is empty: type a few words …`", "type a request or choose an `action`"),
+            ("`'x' not found. Looked in: …/models/LLM/x`", "backend `local`: put the transformers folder there"),
+        ],
+        "docs": [("docs/prompts.md#troubleshooting", "prompts.md: troubleshooting")],
+    },
+    "MotionComicLoadFaceModels": {
+        "typical": [
+            "Real faces: `detector` auto (SCRFD), `swapper` inswapper_128.onnx, `recogniser` "
+            "buffalo_l/w600k_r50.onnx, `enhancer` GFPGANv1.4.onnx.",
+            "Anime faces: add `lbpcascade_animeface.xml` or a YOLO anime-face ONNX to `models/facedetection/` "
+            "and keep `detector` auto (or pick it).",
+            "Enhance only: `swapper` none. Swap only: `enhancer` none.",
+        ],
+        "errors": [
+            ("`Choose a swapper, an enhancer or both …`", "both are none: Face Restore would do nothing"),
+            ("`No face detector found. …`", "put a detector in `models/facedetection/` (see the faces doc)"),
+            ("`… is not a readable ONNX model … download it again`", "truncated file or an HTML error page: download again"),
+            ("`… looks like X, expected Y`", "the file is in the wrong slot of this node"),
+            ("`onnxruntime cannot be imported`", "install exactly one of onnxruntime / onnxruntime-gpu"),
+            ("`needs cv2.CascadeClassifier, which this OpenCV lacks`", "install opencv-contrib-python instead of "
+             "opencv-python(-headless)"),
+        ],
+        "docs": [("docs/faces.md#where-the-model-files-go", "faces.md: model files"),
+                 ("docs/faces.md#troubleshooting", "faces.md: troubleshooting")],
+    },
+    "MotionComicFaceRestore": {
+        "typical": [
+            "`swap_strength` 0.6–1.0 (lower keeps more of the generated face), `enhance_strength` 0.5–1.0.",
+            "`codeformer_fidelity` 0.5–0.7; `mask_blur` 0.3; `threshold` 0.5 (0.3 for hard anime faces).",
+            "`tracking` on, `detect_every` 5 (2–3 for fast motion), `smoothing` 2.",
+            "Connect the character image as `reference_image`; `debug_output` off for long clips.",
+        ],
+        "errors": [
+            ("`No detector finds a face in the reference image …`", "use a clearer near-frontal reference, lower "
+             "`threshold`, or add an anime detector"),
+            ("`The face swapper needs a recogniser …`", "choose an ArcFace ONNX as `recogniser` in Load Face Models"),
+            ("`Face swap needs a reference image with a face …`", "connect `reference_image`, or set swapper to none"),
+            ("`None of the detector candidates is usable: …`", "the detector files could not be opened: see the log"),
+            ("faces flicker between frames", "keep `tracking` on, raise `smoothing`"),
+            ("a seam around the face", "raise `mask_blur`; for hair/hands over the face add a mask model"),
+        ],
+        "docs": [("docs/faces.md#options-that-matter", "faces.md: options"),
+                 ("docs/faces.md#troubleshooting", "faces.md: troubleshooting")],
+    },
+    "MotionComicImageToVideo": {
+        "typical": [
+            "CogVideoX 1.0 (5B-I2V): 49 frames, 50 steps, cfg 6, 720x480, 8 fps — leave `frames`/`steps`/`cfg` at 0.",
+            "CogVideoX 1.5: 81 frames, 50 steps, cfg 6, `resolution` 768 (lower is faster), 16 fps.",
+            "ST-DiT (with Open-Sora Options): 51 frames (2 s), 30 steps, cfg 7, 24 fps.",
+            "`prompt`: 50–200 words of English describing motion (use Expand Prompt); `framing` pad.",
+            "`scheduler` DPM with `dynamic_cfg` on, or DDIM with it off.",
+        ],
+        "errors": [
+            ("`50 frames is not possible … Nearest valid: 49`", "use the suggested count (1.0: 8N+1, 1.5: 16N+1, "
+             "ST-DiT: multiples of 17)"),
+            ("`the prompt is empty; describe the motion …`", "write a prompt or connect Expand Prompt"),
+            ("`image is 1x1 pixels; it must be at least 16x16`", "feed a real image"),
+            ("`the image is WxH pixels, smaller than the smallest Open-Sora bucket …`", "upscale the image"),
+            ("`border colour '…' is not a colour …`", "use `#000000` or `0,0,0`"),
+            ("`short side N must be a positive multiple of 16; nearest: …`", "CogVideoX 1.5 `resolution`: use the value given"),
+            ("`TRUNCATED` in the report", "the prompt is longer than the model reads; shorten it or use Expand Prompt"),
+            ("out of memory", "offload `model`, then `sequential` (Load CogVideoX); fewer frames; lower resolution"),
+        ],
+        "docs": [("docs/cogvideox.md#image-to-video-motioncomic--image-frames-float-fps-string-report",
+                  "cogvideox.md: Image to Video"),
+                 ("docs/cogvideox.md#troubleshooting", "cogvideox.md: troubleshooting"),
+                 ("docs/opensora.md#troubleshooting", "opensora.md: troubleshooting")],
+    },
+    "MotionComicLoadCogVideoX": {
+        "typical": [
+            "`model` the CogVideoX-5b-I2V folder in `models/CogVideo/`; `vae` and `t5` (from model folder).",
+            "`dtype` bf16 (fp32 on older GPUs / CPU; never fp16 for 1.5).",
+            "`offload` none on 32+ GB, model on 24 GB, sequential on 12–16 GB (3–4x slower).",
+        ],
+        "errors": [
+            ("`CogVideoX model '…' not found. Looked in: …`", "put the folder in `models/CogVideo/<name>/`"),
+            ("`The CogVideoX folder … is incomplete; missing: …`", "download the listed files into the same sub-folders"),
+            ("`… is a CogVideoX text-to-video transformer …`", "use CogVideoX-5b-I2V or CogVideoX1.5-5B-I2V"),
+            ("`… is not a CogVideoX transformer; it looks like …`", "that file belongs to another model"),
+            ("`CogVideoX 1.5 does not work in fp16 …`", "choose bf16 (or fp32)"),
+            ("`No T5 tokenizer found. Looked in: …`", "put `spiece.model` and configs in "
+             "`models/text_encoders/t5_tokenizer/`"),
+            ("`… is truncated …`", "the download broke off: download again"),
+            ("`… holds Python objects besides tensors …`", "convert the checkpoint to .safetensors"),
+        ],
+        "docs": [("docs/cogvideox.md#where-the-files-go", "cogvideox.md: where the files go"),
+                 ("docs/cogvideox.md#troubleshooting", "cogvideox.md: troubleshooting")],
+    },
+    "MotionComicLoadSTDiT": {
+        "typical": [
+            "`model` OpenSora-STDiT-v3 `model.safetensors`, `vae` OpenSora-VAE-v1.2 `model.safetensors`, "
+            "`t5` t5xxl_fp16.safetensors or a T5-v1_1-XXL folder.",
+            "`dtype` auto (bf16 on GPU), `t5_dtype` fp32 (bf16 to save ~10 GB), `offload` model.",
+        ],
+        "errors": [
+            ("`… not found. Looked in: …`", "put the file in the folder the message names"),
+            ("`this is not an Open-Sora ST-DiT (STDiT3) checkpoint: it looks like …`", "choose the STDiT3 file; "
+             "CogVideoX goes in Load CogVideoX"),
+            ("`… tensors do not belong to STDiT3 …`", "only Open-Sora 1.2 checkpoints are supported"),
+            ("`… is missing N STDiT3 tensors`", "incomplete download: download again"),
+            ("`… holds only the spatial half of the Open-Sora VAE v1.2`", "use the complete OpenSora-VAE-v1.2 file"),
+            ("`the T5 encoder gives 2048-dim features but this ST-DiT expects 4096`", "use T5-v1_1-XXL"),
+            ("`No T5 tokenizer found …`", "put the tokenizer in `models/text_encoders/t5_tokenizer/`"),
+        ],
+        "docs": [("docs/opensora.md#where-the-files-go", "opensora.md: where the files go"),
+                 ("docs/opensora.md#troubleshooting", "opensora.md: troubleshooting"),
+                 ("docs/opensora_vae.md#errors-and-what-to-do", "opensora_vae.md: VAE errors")],
+    },
+    "MotionComicOpenSoraOptions": {
+        "typical": [
+            "`resolution` 480p (~30 GB GPU for 4 s; 360p for less), `cond_frames` first.",
+            "`aesthetic_score` 6.5, `motion_score` 0 (off) or 2–6 for more motion, `fps` 24.",
+            "Keep `clean_caption` on and write the prompt in English (CJK is removed).",
+        ],
+        "errors": [
+            ("`resolution '…' is unknown; choose one of …`", "pick one of the listed buckets"),
+            ("`the image is WxH pixels, smaller than the smallest Open-Sora bucket …` (Image to Video)",
+             "upscale the image"),
+            ("`caption had N tokens, Open-Sora reads 300: trimmed …` (report)", "shorten the prompt or use Expand Prompt"),
+        ],
+        "docs": [("docs/opensora.md#open-sora-options-motioncomic--options-of-image-to-video", "opensora.md: options")],
+    },
+    "MotionComicLoadInterpolator": {
+        "typical": [
+            "`optical flow (no weights)` everywhere; SGM-VFI `ours-1-2-points.pkl` for large motion on a GPU.",
+            "`dtype` auto (fp16 on CUDA), `device` auto.",
+        ],
+        "errors": [
+            ("`… is not an SGM-VFI checkpoint: it looks like GMFlow …`", "select `ours-1-2-points.pkl`; keep the "
+             "GMFlow file beside it"),
+            ("`… is not an SGM-VFI checkpoint: it looks like …`", "another network's file: download the SGM-VFI release"),
+            ("`… gmflow_sintel-0c07dcb3.pth was not found`", "put it in `models/vfi/` beside the SGM-VFI file"),
+            ("`… lacks N tensors …` / `… is truncated`", "incomplete download: download again"),
+            ("`dtype must be one of …` / `device must be one of …`", "an API prompt sent an unknown value"),
+        ],
+        "docs": [("docs/sgm_vfi.md#files-to-put-in-modelsvfi", "sgm_vfi.md: files"),
+                 ("docs/sgm_vfi.md#troubleshooting", "sgm_vfi.md: troubleshooting")],
+    },
+    "MotionComicInterpolate": {
+        "typical": [
+            "`multiplier` 2 (8 → 16 fps) or 3 (8 → 24 fps); or `target_fps` 24 from CogVideoX 1.0's 8 fps.",
+            "`scene_cut_threshold` 0.4 (0 = off). Connect `fps` from the sampler or Load Video.",
+        ],
+        "errors": [
+            ("`interpolation needs at least 2 frames, got 1`", "give a clip, not a single image"),
+            ("`frames of different sizes …`", "resize or crop the frames to one size first"),
+            ("`target fps … must be above the input fps`", "interpolation only adds frames; 0 uses the multiplier"),
+            ("`interpolator must come from Load Interpolator`", "connect Load Interpolator's output"),
+            ("`scene_cut_threshold must be in 0..1 …`", "an API prompt sent a value out of range"),
+            ("`out of memory running SGM-VFI on WxH frames`", "fp16 on GPU, smaller frames, or optical flow"),
+            ("`cancelled by the user`", "you pressed cancel; the partial result is discarded"),
+        ],
+        "docs": [("docs/interpolation.md#errors", "interpolation.md: errors")],
+    },
+    "MotionComicLoadVideo": {
+        "typical": [
+            "`frame_load_cap` 0 (all) for short clips; cap long ones (W·H·12 bytes of RAM per frame).",
+            "`select_every_nth` 1; 2 halves the frames and the fps output.",
+        ],
+        "errors": [],  # folded in from docs/nodes/load_video.md
+        "docs": [],
+    },
+    "MotionComicSaveVideo": {
+        "typical": [
+            "`format` mp4, `crf` 19 (17–23; webm 20–32), `quality` 90 for webp.",
+            "`fps` connected from upstream: 8 (CogVideoX 1.0), 16 (1.5), 24 (ST-DiT or after interpolation).",
+        ],
+        "errors": [],  # folded in from docs/nodes/save_video.md
+        "docs": [],
+    },
+}
