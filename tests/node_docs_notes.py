@@ -46,15 +46,17 @@ NOTES: dict[str, dict] = {
             "`send_image` on only with a vision model (qwen2.5vl:7b).",
         ],
         "errors": [
-            ("status `fallback: connection refused by 127.0.0.1:11434`", "no LLM server: start it "
-             "(`ollama serve`) or fix `base_url`; the rule-based caption was used and the node re-runs on the next queue"),
-            ("status `fallback: timed out`", "raise `timeout` or use a smaller model"),
-            ("status `fallback: HTTP 404: model 'x' not found`", "`model` must be a name the server knows (`ollama list`)"),
-            ("status `fallback: HTTP 400` with `send_image` on", "the model is text-only: turn `send_image` off"),
+            ("status `fallback: rule-based expansion, because … failed after … s: …`", "the LLM did not answer; the "
+             "rule-based caption was used and the node runs again on the next queue. The reason follows:"),
+            ("… `connection refused by 127.0.0.1:11434 (is the server running?)`", "start the server "
+             "(`ollama serve`) or fix `base_url`, or use backend `rules`"),
+            ("… `timed out`", "the model is loading or too slow: raise `timeout` or use a smaller model"),
+            ("… `HTTP 404: …`", "`model` must be a name the server knows (`ollama list`)"),
+            ("… `HTTP 400: …` with `send_image` on", "the model is text-only: turn `send_image` off"),
             ("`api_key_env takes the NAME of an environment variable …`", "you typed the key itself: delete it, "
              "set the key in ComfyUI's environment and put only the variable name here"),
             ("`The prompt is empty: type a few words …`", "type a request or choose an `action`"),
-            ("`'x' not found. Looked in: …/models/LLM/x`", "backend `local`: put the transformers folder there"),
+            ("`'x' not found. Looked in: …` (backend local)", "put the transformers folder in `models/LLM/<model>/`"),
         ],
         "docs": [("docs/prompts.md#troubleshooting", "prompts.md: troubleshooting")],
     },
@@ -72,7 +74,7 @@ NOTES: dict[str, dict] = {
             ("`… is not a readable ONNX model … download it again`", "truncated file or an HTML error page: download again"),
             ("`… looks like X, expected Y`", "the file is in the wrong slot of this node"),
             ("`onnxruntime cannot be imported`", "install exactly one of onnxruntime / onnxruntime-gpu"),
-            ("`needs cv2.CascadeClassifier, which this OpenCV lacks`", "install opencv-contrib-python instead of "
+            ("`… needs cv2.CascadeClassifier, which this OpenCV (…) lacks …`", "install opencv-contrib-python instead of "
              "opencv-python(-headless)"),
         ],
         "docs": [("docs/faces.md#where-the-model-files-go", "faces.md: model files"),
@@ -153,7 +155,7 @@ NOTES: dict[str, dict] = {
              "CogVideoX goes in Load CogVideoX"),
             ("`… tensors do not belong to STDiT3 …`", "only Open-Sora 1.2 checkpoints are supported"),
             ("`… is missing N STDiT3 tensors`", "incomplete download: download again"),
-            ("`… holds only the spatial half of the Open-Sora VAE v1.2`", "use the complete OpenSora-VAE-v1.2 file"),
+            ("`… holds only the … half of the Open-Sora VAE v1.2 …`", "use the complete OpenSora-VAE-v1.2 file"),
             ("`the T5 encoder gives 2048-dim features but this ST-DiT expects 4096`", "use T5-v1_1-XXL"),
             ("`No T5 tokenizer found …`", "put the tokenizer in `models/text_encoders/t5_tokenizer/`"),
         ],
@@ -181,10 +183,10 @@ NOTES: dict[str, dict] = {
             "`dtype` auto (fp16 on CUDA), `device` auto.",
         ],
         "errors": [
-            ("`… is not an SGM-VFI checkpoint: it looks like GMFlow …`", "select `ours-1-2-points.pkl`; keep the "
+            ("`… is not an SGM-VFI checkpoint: it looks like …` naming GMFlow", "you chose the helper file: select `ours-1-2-points.pkl`; keep the "
              "GMFlow file beside it"),
             ("`… is not an SGM-VFI checkpoint: it looks like …`", "another network's file: download the SGM-VFI release"),
-            ("`… gmflow_sintel-0c07dcb3.pth was not found`", "put it in `models/vfi/` beside the SGM-VFI file"),
+            ("`… does not contain the GMFlow feature network, and … was not found`", "put `gmflow_sintel-0c07dcb3.pth` in `models/vfi/` beside the SGM-VFI file"),
             ("`… lacks N tensors …` / `… is truncated`", "incomplete download: download again"),
             ("`dtype must be one of …` / `device must be one of …`", "an API prompt sent an unknown value"),
         ],

@@ -93,3 +93,32 @@ def test_file_dependent_choices_are_declared(tmp_path, monkeypatch):
     assert not undeclared, f"file-dependent combos without a FILE_SOURCES entry in tests/node_docs_notes.py: {undeclared}"
     stale = set(node_docs.FILE_SOURCES) - changed
     assert not stale, f"FILE_SOURCES entries whose choices do not come from files: {stale}"
+
+
+#: In NOTES a message is the text between backticks; "…", N, WxH, X, Y, numbers and quoted names
+#: stand for the variable parts. The remaining pieces of 10+ characters must be in the pack's code.
+_VARIABLE = re.compile(r"…|\b(?:N|WxH|X|Y|\d+(?:x\d+)?)\b|'[^']*'")
+
+
+def _pack_source() -> str:
+    root = node_docs.ROOT
+    text = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py")
+                     if not {"tests", "benchmarks", "scripts"} & set(p.relative_to(root).parts))
+    return re.sub(r"([\"'])\s*\n\s*f?\1", "", text)  # join implicitly concatenated string literals
+
+
+def test_documented_error_messages_exist_in_the_code():
+    """A message reworded in the code must be reworded in its node's page too."""
+    source = _pack_source()
+    checked, missing = 0, []
+    for node_id, notes in node_docs.NOTES.items():
+        for message, _fix in notes["errors"]:
+            for quoted in re.findall(r"`([^`]+)`", message):
+                for piece in _VARIABLE.split(quoted):
+                    piece = piece.strip(" .:")
+                    if len(piece) >= 10:
+                        checked += 1
+                        if piece not in source:
+                            missing.append((node_id, piece))
+    assert checked > 40, checked
+    assert not missing, f"documented messages the code no longer raises (tests/node_docs_notes.py): {missing}"
