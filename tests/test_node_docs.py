@@ -122,3 +122,20 @@ def test_documented_error_messages_exist_in_the_code():
                             missing.append((node_id, piece))
     assert checked > 40, checked
     assert not missing, f"documented messages the code no longer raises (tests/node_docs_notes.py): {missing}"
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading."""
+    s = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return s.replace(" ", "-")
+
+
+def test_linked_area_docs_and_anchors_exist():
+    for node_id, notes in node_docs.NOTES.items():
+        for target, _title in notes["docs"]:
+            path, _, anchor = target.partition("#")
+            f = node_docs.ROOT / path
+            assert f.is_file(), (node_id, path)
+            if anchor:
+                slugs = {_slug(h) for h in re.findall(r"^#+ (.+)$", f.read_text(encoding="utf-8"), re.M)}
+                assert anchor in slugs, (node_id, target)
