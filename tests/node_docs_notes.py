@@ -127,7 +127,8 @@ NOTES: dict[str, dict] = {
         "typical": [
             "`model` the CogVideoX-5b-I2V folder in `models/CogVideo/`; `vae` and `t5` (from model folder).",
             "`dtype` bf16 (fp32 on older GPUs / CPU; never fp16 for 1.5).",
-            "`offload` none on 32+ GB, model on 24 GB, sequential on 12–16 GB (3–4x slower).",
+            "`offload` none on 32+ GB, model on 24 GB; on 12–16 GB sequential (3–4x slower), though model "
+            "may fit for 1.0.",
         ],
         "errors": [
             ("`CogVideoX model '…' not found. Looked in: …`", "put the folder in `models/CogVideo/<name>/`"),
