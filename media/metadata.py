@@ -20,7 +20,8 @@ _SECRET_VALUE = re.compile(
     r"(\bsk-[A-Za-z0-9_\-]{12,}|\bBearer\s+[A-Za-z0-9._\-]{8,}|\bhf_[A-Za-z0-9]{20,}|\bAIza[0-9A-Za-z_\-]{30,}"
     r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[baprs]-[A-Za-z0-9\-]{10,})"
 )
-
+#: ``scheme://user:password@`` -> ``scheme://<redacted>@``
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.\-]*://)[^/\s@]+@", re.IGNORECASE)
 
 
 def is_secret_name(name: str) -> bool:
