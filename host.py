@@ -42,16 +42,27 @@ _cancel = threading.Event()
 
 
 # --------------------------------------------------------------------------- ComfyUI presence
+_in_comfyui: bool | None = None
+
+
 def in_comfyui() -> bool:
-    """True when running inside a ComfyUI process (its ``folder_paths`` is importable)."""
+    """True when running inside a ComfyUI process (its ``folder_paths`` is importable).
+
+    Asked at every progress step, so the answer is remembered: ComfyUI's modules are imported
+    before any custom node, and a failed import attempt per step would cost a path search.
+    """
+    global _in_comfyui
     if "folder_paths" in sys.modules and "comfy" in sys.modules:
         return True
-    try:
-        import comfy.model_management  # noqa: F401
-        import folder_paths  # noqa: F401
-    except Exception:
-        return False
-    return True
+    if _in_comfyui is None:
+        try:
+            import comfy.model_management  # noqa: F401
+            import folder_paths  # noqa: F401
+        except Exception:
+            _in_comfyui = False
+        else:
+            _in_comfyui = True
+    return _in_comfyui
 
 
 def register_model_folders() -> None:

@@ -150,9 +150,7 @@ def _stream(n: int):
     base = rng.random((16, 16, 3), dtype=np.float32)
     for i in range(n):  # numpy-backed, so tracemalloc sees the frames too
         if i % 20 == 0:
-            # host.in_comfyui() (called by every progress step) leaves collectable exception cycles
-            # from its failed `import comfy` behind; collect them so the peak shows what is held.
-            gc.collect()
+            gc.collect()  # collectable cycles (e.g. exception tracebacks) must not count as held
         yield torch.from_numpy(np.roll(base, i % 16, axis=1).copy())
 
 
@@ -182,7 +180,10 @@ def test_long_stream_memory_does_not_grow(method, short, long):
         tracemalloc.stop()
         gc.unfreeze()
     assert (n_small, n_big) == (2 * short - 1, 2 * long - 1)
-    assert big <= small * 1.2, (small, big)
+    # Holding the stream would add (long - short) * 2 frames (5 MB for crossfade); allow the noise
+    # of a few frames' worth of allocator and gc timing, no more.
+    frame_bytes = 16 * 16 * 3 * 4
+    assert big <= small + 16 * frame_bytes, (small, big)
 
 
 def test_cancel_mid_clip():
