@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from .. import host
 from ..errors import MotionComicError
+from .options import build_options
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +40,7 @@ class CogOptions:
 
     @classmethod
     def from_options(cls, steps=None, cfg=None, options: dict | None = None) -> "CogOptions":
-        o = dict(options or {})
-        unknown = set(o) - set(cls.__dataclass_fields__)
-        if unknown:
-            log.info("CogVideoX ignores options %s", sorted(unknown))
-        kw = {k: v for k, v in o.items() if k in cls.__dataclass_fields__ and v is not None}
-        if steps is not None:
-            kw["steps"] = int(steps)
-        if cfg is not None:
-            kw["cfg"] = float(cfg)
-        opts = cls(**kw)
-        if opts.steps < 1:
-            raise MotionComicError(f"steps must be at least 1 (got {opts.steps}); CogVideoX uses 50 by default")
+        opts = build_options(cls, "CogVideoX", steps, cfg, options)
         if opts.scheduler not in SCHEDULERS:
             raise MotionComicError(f"scheduler {opts.scheduler!r} is unknown; use one of {', '.join(SCHEDULERS)}")
         return opts

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from .. import host
 from ..errors import MotionComicError
+from .options import build_options
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,7 @@ class OpenSoraOptions:
     def from_options(cls, steps=None, cfg=None, options: dict | None = None) -> "OpenSoraOptions":
         from ..loaders.opensora.text import CAMERA_MOTIONS
 
-        o = dict(options or {})
-        unknown = set(o) - set(cls.__dataclass_fields__)
-        if unknown:
-            log.info("Open-Sora ignores options %s", sorted(unknown))
-        kw = {k: v for k, v in o.items() if k in cls.__dataclass_fields__}
-        if steps is not None:
-            kw["steps"] = int(steps)
-        if cfg is not None:
-            kw["cfg"] = float(cfg)
-        opts = cls(**kw)
-        if opts.steps < 1:
-            raise MotionComicError(f"steps must be at least 1 (got {opts.steps}); Open-Sora uses 30 by default")
+        opts = build_options(cls, "Open-Sora", steps, cfg, options, none_means_default=False)
         if opts.cond_frames not in COND_FRAMES:
             raise MotionComicError(f"cond_frames {opts.cond_frames!r} is unknown; use one of {', '.join(COND_FRAMES)}")
         if opts.camera_motion not in CAMERA_MOTIONS:
