@@ -25,16 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from _pack import import_pack as _import_pack
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _import_pack():
-    if "motioncomic" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("motioncomic", ROOT / "__init__.py",
-                                                      submodule_search_locations=[str(ROOT)])
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["motioncomic"] = mod
-        spec.loader.exec_module(mod)
 
 
 def frames(n: int, h: int, w: int):

@@ -22,20 +22,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from _pack import import_pack as _import_pack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HEIGHT, WIDTH = 144, 256  # 144p 16:9 bucket: latent 18 x 32
-
-
-def _import_pack():
-    import importlib.util
-
-    if "motioncomic" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("motioncomic", ROOT / "__init__.py",
-                                                      submodule_search_locations=[str(ROOT)])
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["motioncomic"] = mod
-        spec.loader.exec_module(mod)
 
 
 def rss_bytes() -> int:

@@ -16,17 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _pack import import_pack as _import_pack
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-
-
-def _import_pack():
-    if "motioncomic" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("motioncomic", ROOT / "__init__.py",
-                                                      submodule_search_locations=[str(ROOT)])
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["motioncomic"] = mod
-        spec.loader.exec_module(mod)
 
 
 def _frames(n, h, w):
