@@ -60,9 +60,15 @@ async function refreshPlan(node) {
   if (query === node.__mcQuery) return;
   node.__mcQuery = query;
   if (!query) {
+    // The canvas only redraws when something changes, and LoadImage's preview arrives after the
+    // graph is drawn: ask for a few more redraws so the plan appears without a click.
     node.__mcPlan = null;
+    node.__mcQuery = undefined;
+    node.__mcRetries = (node.__mcRetries || 0) + 1;
+    if (node.__mcRetries <= 20) setTimeout(() => node.setDirtyCanvas(true, true), 600);
     return;
   }
+  node.__mcRetries = 0;
   try {
     const res = await api.fetchApi(`${PLAN_ROUTE}?${query}`);
     const body = await res.json();
@@ -76,8 +82,12 @@ async function refreshPlan(node) {
 function drawPlan(node, ctx) {
   const plan = node.__mcPlan;
   if (!plan) return;
-  const y0 = node.size[1] - PANEL_HEIGHT + 6;
+  // Drawn just under the node: the frontend lays widgets (and the prompt text areas) out over the
+  // whole node body, so a panel inside it would be painted over. Below, nothing is resized.
+  const y0 = node.size[1] + 14;
   ctx.save();
+  ctx.fillStyle = "rgba(20,20,20,0.85)";
+  ctx.fillRect(0, y0 - 6, node.size[0], PANEL_HEIGHT);
   ctx.font = "11px sans-serif";
   if (plan.error) {
     ctx.fillStyle = "#e66";
@@ -118,7 +128,6 @@ app.registerExtension({
       nodeType.prototype.onDrawForeground = function (ctx) {
         onDrawForeground?.apply(this, arguments);
         if (this.flags?.collapsed) return;
-        if (this.size[1] < this.computeSize()[1] + PANEL_HEIGHT) this.size[1] = this.computeSize()[1] + PANEL_HEIGHT;
         const now = performance.now();
         if (!this.__mcLast || now - this.__mcLast > 500) {
           this.__mcLast = now;
