@@ -134,12 +134,8 @@ def test_ui_workflow_loads_clean_in_real_frontend(path, page):
     assert [e for e in page.console_log[before:] if _ours(e)] == []
 
 
-def _sampler_workflow() -> Path | None:
-    for p in UI_FILES:
-        types = {n["type"] for n in json.loads(p.read_text())["nodes"]}
-        if {"MotionComicImageToVideo", "LoadImage"} <= types:
-            return p
-    return None
+SAMPLER_FILES = [p for p in UI_FILES
+                 if {"MotionComicImageToVideo", "LoadImage"} <= {n["type"] for n in json.loads(p.read_text())["nodes"]}]
 
 
 def _green_pixels(png: Path, box: tuple[int, int, int, int]) -> int:
@@ -150,10 +146,12 @@ def _green_pixels(png: Path, box: tuple[int, int, int, int]) -> int:
     return int((np.abs(a - np.array(PLAN_GREEN)).sum(-1) < 30).sum())
 
 
-def test_sampler_overlay_shows_the_plan(page, tmp_path):
-    wf = _sampler_workflow()
-    if wf is None:
-        pytest.skip("no UI workflow with LoadImage -> MotionComicImageToVideo")
+def test_there_is_a_sampler_workflow_to_check():
+    assert SAMPLER_FILES, "no UI workflow with LoadImage -> MotionComicImageToVideo"
+
+
+@pytest.mark.parametrize("wf", SAMPLER_FILES, ids=lambda p: p.name)
+def test_sampler_overlay_shows_the_plan(wf, page, tmp_path):
     _load(page, json.loads(wf.read_text()))
     page.wait_for_function("""() => { const n = app.graph._nodes.find((n) => n.type === 'MotionComicImageToVideo');
                                return n && n.__mcPlan; }""", timeout=30_000)
