@@ -5,7 +5,8 @@ prompt equals the API twin, saved-clip preview). Here: the extension file
 ``/extensions/motioncomic/js/motioncomic.js`` is served, registers ``motioncomic.extension`` and
 logs no error (a wrong relative import only shows up as a console error, never as an exception);
 each UI workflow after ``app.loadGraphData``: no node ``has_errors`` or unregistered, no dialog
-(missing nodes), every link joins existing nodes/slots, every static combo value is in its list;
+(missing nodes), every link joins existing nodes/slots, every static combo value is in its list,
+number and toggle widgets hold numbers and booleans (a shifted ``widgets_values`` entry shows there);
 and the letterbox overlay: the Image-to-Video sampler fed by LoadImage (a real character image)
 gets a plan from ``GET /motioncomic/plan`` and draws it under the node (screenshot checked).
 
@@ -53,6 +54,10 @@ CHECK_GRAPH_JS = """() => {
       const vals = w.options && w.options.values;
       if (w.type === 'combo' && Array.isArray(vals) && !vals.includes(w.value))
         problems.push(`${tag}: ${w.name} = ${JSON.stringify(w.value)} not in list`);
+      if (w.type === 'number' && !Number.isFinite(w.value))  // a shifted widgets_values entry
+        problems.push(`${tag}: ${w.name} = ${JSON.stringify(w.value)} is not a number`);
+      if (w.type === 'toggle' && typeof w.value !== 'boolean')
+        problems.push(`${tag}: ${w.name} = ${JSON.stringify(w.value)} is not a boolean`);
     }
   }
   const links = g.links instanceof Map ? [...g.links.values()] : Object.values(g.links || {});
