@@ -62,7 +62,7 @@ def build_ui(api: dict, layout: dict[str, tuple[int, int, int, int]], notes=(), 
                 values.append(opts.get("default") if _is_link(value) or value is None else value)
                 if kind == "INT" and (opts.get("control_after_generate") or name in ("seed", "noise_seed")):
                     values.append("fixed")
-                if any(k.endswith("_upload") for k in opts):
+                if opts.get("image_upload"):  # frontend 1.27 stores the upload button's value only for images
                     values.append("image")
         outputs = [{"name": (d.get("output_name") or d["output"])[i], "type": t, "links": [], "slot_index": i}
                    for i, t in enumerate(d["output"])]

@@ -274,8 +274,8 @@ def _check_widgets(where: str, plan, values: list) -> list[str]:
         seed_like = kind == "INT" and (opts.get("control_after_generate") or name in ("seed", "noise_seed"))
         if seed_like and i < len(values) and values[i] in CONTROL_VALUES:
             i += 1
-        if any(k.endswith("_upload") for k in opts) and i < len(values) and values[i] in ("image", "video",
-                                                                                          "audio", ""):
+        # the frontend (1.27) stores the upload button's value after an image combo only
+        if opts.get("image_upload") and i < len(values) and values[i] in ("image", ""):
             i += 1
     if i < len(values):
         problems.append(f"{where}: {len(values) - i} extra widgets_values {values[i:]!r} (shifted values?)")
