@@ -109,7 +109,7 @@ def _layout_generate(extra_options: bool) -> tuple[dict, list]:
     col = [40, 400, 800, 1240, 1640]
     layout = {"1": (col[0], 420, 320, 360), "2": (col[0], 140, 320, 220), "3": (col[1], 140, 360, 560)}
     if extra_options:
-        layout |= {"4": (col[1], 740, 360, 260), "5": (col[2], 140, 400, 620)}
+        layout |= {"4": (col[2], 960, 400, 260), "5": (col[2], 140, 400, 620)}
         tail_first = 6
     else:
         layout |= {"4": (col[2], 140, 400, 620)}
@@ -155,7 +155,7 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
                                                                      (col[3], 1000, 700, 300, NOTE_TAIL)],
                                         "CogVideoX anime image-to-video: expand prompt, letterboxed sampling, "
                                         "face restore, interpolation to 24 fps, mp4."),
-        "motioncomic_opensora_anime": (opensora_anime(), layout_o, [(col[0], 820, 720, 300, note_o),
+        "motioncomic_opensora_anime": (opensora_anime(), layout_o, [(col[0], 860, 720, 300, note_o),
                                                                    (col[3], 1000, 700, 300, NOTE_TAIL)],
                                        "Open-Sora ST-DiT anime image-to-video: expand prompt, bucketed "
                                        "letterbox, face restore, interpolation, mp4."),
