@@ -7,24 +7,6 @@ from ._common import CATEGORY, VIDEO_MODEL, tip
 I2V_OPTIONS = "MOTIONCOMIC_I2V_OPTIONS"
 
 
-def parse_color(text: str) -> tuple[float, float, float]:
-    """'#RRGGBB', 'RRGGBB' or 'r,g,b' (0-255) -> floats 0..1."""
-    from ..errors import MotionComicError
-
-    s = (text or "").strip()
-    try:
-        if "," in s:
-            vals = [int(v) for v in s.split(",")]
-        else:
-            s = s.lstrip("#")
-            vals = [int(s[i : i + 2], 16) for i in (0, 2, 4)] if len(s) == 6 else []
-        if len(vals) != 3 or not all(0 <= v <= 255 for v in vals):
-            raise ValueError
-    except ValueError:
-        raise MotionComicError(f"border colour {text!r} is not a colour; use '#000000' or '0,0,0'") from None
-    return tuple(v / 255.0 for v in vals)
-
-
 class MotionComicImageToVideo:
     DESCRIPTION = ("Animates one character image. The image is scaled to fit the model's native frame and padded "
                    "with borders (not stretched), generated, and every frame is cropped back to the character.")
@@ -83,6 +65,7 @@ class MotionComicImageToVideo:
 
     def generate(self, model, image, prompt, negative_prompt, frames, steps, cfg, seed, framing, border_color,
                  resolution, resize_back, scheduler="auto", dynamic_cfg=False, vae_tiling="auto", options=None):
+        from ..samplers.framing import parse_color
         from ..samplers.i2v import image_to_video
 
         opts = {"scheduler": scheduler, "dynamic_cfg": dynamic_cfg, "vae_tiling": vae_tiling, **(options or {})}

@@ -108,6 +108,22 @@ def _check_size(size: tuple[int, int], what: str = "image") -> tuple[int, int]:
     return h, w
 
 
+def parse_color(text: str) -> tuple[float, float, float]:
+    """'#RRGGBB', 'RRGGBB' or 'r,g,b' (0-255) -> floats 0..1."""
+    s = (text or "").strip()
+    try:
+        if "," in s:
+            vals = [int(v) for v in s.split(",")]
+        else:
+            s = s.lstrip("#")
+            vals = [int(s[i : i + 2], 16) for i in (0, 2, 4)] if len(s) == 6 else []
+        if len(vals) != 3 or not all(0 <= v <= 255 for v in vals):
+            raise ValueError
+    except ValueError:
+        raise MotionComicError(f"border colour {text!r} is not a colour; use '#000000' or '0,0,0'") from None
+    return tuple(v / 255.0 for v in vals)
+
+
 # --------------------------------------------------------------------------- native frame choice
 def _round_to(x: float, multiple: int) -> int:
     return max(multiple, int(round(x / multiple)) * multiple)

@@ -189,7 +189,8 @@ def test_nodes_called_directly(mdir, models, characters):
     import numpy as np
     from PIL import Image
 
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo, parse_color
+    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
+    from motioncomic.samplers.framing import parse_color
     from motioncomic.nodes.load_cogvideox import MotionComicLoadCogVideoX
 
     host.set_models_dir(mdir)
