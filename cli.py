@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--framing", default="pad", choices=FRAMINGS,
                    help="pad = letterbox with black borders and crop them off (default), crop, stretch")
+    a.add_argument("--border-color", default="#000000",
+                   help="letterbox border (and transparency) colour: '#000000' or '0,0,0'")
     a.add_argument("--resize-back", action="store_true", help="resize frames back to the input image's size")
     a.add_argument("--fps", type=float, default=None, help="override the model's frame rate in the file")
     a.add_argument("--crf", type=int, default=None, help="mp4/webm quality (lower = better)")
@@ -94,9 +96,11 @@ def _install_sigint():
 def cmd_animate(args) -> int:
     from .media.images import load_image
     from .media.video import format_for, write_video
+    from .samplers.framing import parse_color
 
     out = Path(args.output)
-    format_for(out)  # bad extension / missing image -> error before loading anything heavy
+    format_for(out)  # bad extension / colour / missing image -> error before loading anything heavy
+    fill = parse_color(args.border_color)
     image_np = load_image(args.image)
     if args.models_dir:
         host.set_models_dir(args.models_dir)
@@ -114,7 +118,8 @@ def cmd_animate(args) -> int:
                                  offload=args.offload)
         log.info("loaded %s in %.1f s", args.model, time.monotonic() - t0)
         result = image_to_video(model, image, args.prompt, args.negative, num_frames=args.frames, steps=args.steps,
-                                cfg=args.cfg, seed=args.seed, framing=args.framing, resize_back=args.resize_back)
+                                cfg=args.cfg, seed=args.seed, framing=args.framing,
+                                fill=fill, resize_back=args.resize_back)
         for line in getattr(result, "report", []) or []:
             log.info("%s", line)
         fps = args.fps or float(result.fps)

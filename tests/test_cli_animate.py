@@ -44,6 +44,10 @@ def test_animate_reports_invalid_frames_and_missing_model(tiny_models, character
                    "-o", str(tmp_path / "x.mp4")])
     err = capsys.readouterr().err
     assert rc == 2 and "NoSuchModel" in err and "Traceback" not in err
+    rc = cli.main(["animate", img, "waves", "--model", name, "--models-dir", str(models),
+                   "--border-color", "blue", "-o", str(tmp_path / "x.mp4")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "'blue' is not a colour" in err and "Traceback" not in err
     assert not (tmp_path / "x.mp4").exists()
 
 
