@@ -36,12 +36,14 @@ class I2VResult:
     report: list[str] = field(default_factory=list)
 
 
+def _engine_module(family: str):
+    if family not in ENGINES:
+        raise MotionComicError(f"no sampler for model family {family!r}; known: {', '.join(ENGINES)}")
+    return importlib.import_module(f".{ENGINES[family][0]}", __package__)
+
+
 def engine_for(family: str):
-    try:
-        module, func = ENGINES[family]
-    except KeyError:
-        raise MotionComicError(f"no sampler for model family {family!r}; known: {', '.join(ENGINES)}") from None
-    return getattr(importlib.import_module(f".{module}", __package__), func)
+    return getattr(_engine_module(family), ENGINES[family][1])
 
 
 def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
@@ -94,18 +96,15 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
         raise MotionComicError("the prompt is empty; describe the motion (e.g. 'she waves and smiles')")
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)
     model.frame_counts.check(n, model.name or model.variant)
-    if resolution in (None, "", 0):  # an options node may carry it (e.g. an Open-Sora bucket name)
-        resolution = (options or {}).get("resolution")
     img = prepare_image(image, fill, report)
     src = tuple(img.shape[1:3])
     if (options or {}).get("resolution"):
         resolution = options["resolution"]  # a family options node (Open-Sora bucket name) wins
     elif model.frame.kind == "buckets" and not isinstance(resolution, str):
         resolution = None  # the INT short-side input is for aspect-range models; buckets go by name
-    if model.family in ENGINES:  # optional per-family size rule (e.g. Open-Sora's smallest bucket)
-        check = getattr(importlib.import_module(f".{ENGINES[model.family][0]}", __package__), "check_image", None)
-        if check is not None:
-            check(model, src)
+    check = getattr(_engine_module(model.family), "check_image", None)  # optional per-family size rule
+    if check is not None:
+        check(model, src)
     frame = fr.choose_frame(model.frame, src, resolution)
     plan = fr.plan_frame(src, frame, framing)
     framed = fr.apply_plan(img, plan, fill)
