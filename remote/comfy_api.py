@@ -240,11 +240,34 @@ class ComfyClient:
                 if status.get("status_str") == "error":
                     raise ExecutionFailed(error or _history_error(entry))
                 if status.get("completed") or (not status and entry.get("outputs") is not None):
+                    if ws is not None and not (isinstance(msg, str) and finished):
+                        self._drain(ws, prompt_id, on_event)
                     return entry
             if error:
                 errors_seen += 1
                 if errors_seen > 3:  # the event said it failed; history never caught up
                     raise ExecutionFailed(error)
+
+    @staticmethod
+    def _drain(ws: WebSocket, prompt_id: str, on_event: ProgressFn | None, seconds: float = 2.0) -> None:
+        """History says done but the websocket still holds events (a poll overtook them): deliver
+        them, in order, until the end-of-prompt event or ``seconds`` pass."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                msg = ws.recv()
+            except (TimeoutError, OSError, WebSocketError):
+                return
+            if not isinstance(msg, str):
+                continue
+            ev = json.loads(msg)
+            data = ev.get("data") or {}
+            if data.get("prompt_id") not in (None, prompt_id):
+                continue
+            if on_event:
+                on_event(ev)
+            if ev.get("type") == "execution_success" or (ev.get("type") == "executing" and data.get("node") is None):
+                return
 
     def run(self, prompt: dict, out_dir: str | os.PathLike | None = None, on_event: ProgressFn | None = None,
             timeout: float | None = None, include_temp: bool = False) -> RunResult:
