@@ -5,6 +5,10 @@ directory (see ``launch.py``): the pack linked into ``custom_nodes/``, tiny mode
 ``tests/tiny_*.py`` ``install_for_workflows(models_dir)``, and the input files the API workflows
 name (character images, a short clip made with ffmpeg, then what each ``tiny_*.py``
 ``make_workflow_inputs(input_dir)`` writes for its own stage).
+
+The frontend tests share one headless Chromium page on that server (``browser``, driven by
+``cdp.py``), and each UI workflow is loaded into it once for all their checks
+(``opened_workflow``).
 """
 from __future__ import annotations
 
@@ -94,3 +98,39 @@ def object_info(server):
     return ComfyClient(server[0]).object_info()
 
 
+
+
+@pytest.fixture(scope="session")
+def browser(server):
+    """One headless Chromium (``cdp.Chromium``) with the ComfyUI page open, for the whole session.
+
+    Response statuses of the page load are kept in ``browser.responses`` and what it logged in
+    ``browser.startup_console``; ``browser.console`` keeps growing with everything later tests do.
+    """
+    from cdp import Chromium, chromium_path
+    from frontend_checks import open_app
+
+    if chromium_path() is None:
+        pytest.skip("chromium not installed (Debian: apt-get install chromium)")
+    with Chromium() as c:
+        c.call("Network.enable")
+        open_app(c, server[0])
+        c.pump(1.0)  # late extension requests and their console output
+        c.call("Network.disable")
+        c.startup_console = list(c.console)
+        yield c
+
+
+@pytest.fixture(scope="session")
+def opened_workflow(browser):
+    """``opened_workflow(path)`` -> ``frontend_checks.load_workflow`` result, each file loaded once."""
+    from frontend_checks import load_workflow
+
+    results: dict[Path, dict] = {}
+
+    def get(path: Path) -> dict:
+        if path not in results:
+            results[path] = load_workflow(browser, json.loads(path.read_text()), path.name)
+        return results[path]
+
+    return get

@@ -4,7 +4,9 @@ For each ``workflows/*.json``: every node type is registered in the frontend (no
 after ``app.loadGraphData`` every node and link exists, each node serializes back to the widget
 values stored in the file (no shifted or dropped widgets), no exception is thrown in the page, and
 the prompt the frontend would queue (``app.graphToPrompt``) is the API twin in ``workflows/api/``:
-same nodes, same links, same values (node ids may differ).
+same nodes, same links, same values (node ids may differ). The page and the one load of each file
+are shared with ``test_frontend_extension.py`` (``browser`` / ``opened_workflow`` in
+``conftest.py``).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
+from frontend_checks import load_workflow
 
 pytestmark = [
     pytest.mark.comfyui,
@@ -22,36 +25,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
 UPLOAD_VALUES = ("image", "video", "audio")
-
-LOAD_JS = """
-(async () => {
-  const wf = %s;
-  const types = [...new Set(wf.nodes.map(n => n.type))];
-  const missing = types.filter(t => !LiteGraph.registered_node_types[t]);
-  await app.loadGraphData(structuredClone(wf), true, true, %s);
-  const g = app.graph;
-  const nodes = g.nodes ?? g._nodes;
-  const links = g.links instanceof Map ? g.links.size : Object.values(g.links).filter(Boolean).length;
-  const widgets = {};
-  for (const n of nodes) widgets[n.id] = n.serialize().widgets_values ?? null;
-  const prompt = await app.graphToPrompt();
-  return {missing, nodes: nodes.length, links, widgets, output: prompt.output};
-})()
-"""
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from cdp import Chromium, chromium_path
-
-    if chromium_path() is None:
-        pytest.skip("chromium not installed")
-    with Chromium() as c:
-        c.goto(server[0])
-        c.wait_for("!!(window.app && window.app.graph && window.LiteGraph && "
-                   "LiteGraph.registered_node_types['MotionComicSaveVideo'])", timeout=180)
-        yield c
-
 
 def _same(a, b) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
@@ -64,10 +37,9 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.name)
-def test_ui_workflow_opens_intact_in_the_frontend(path, browser):
+def test_ui_workflow_opens_intact_in_the_frontend(path, opened_workflow):
     wf = json.loads(path.read_text())
-    browser.exceptions.clear()
-    res = browser.evaluate(LOAD_JS % (json.dumps(wf), json.dumps(path.name)))
+    res = opened_workflow(path)
     assert res["missing"] == [], f"node types missing in the frontend: {res['missing']}"
     assert res["nodes"] == len(wf["nodes"])
     assert res["links"] == len(wf["links"])
@@ -81,7 +53,7 @@ def test_ui_workflow_opens_intact_in_the_frontend(path, browser):
         if isinstance(want, list) and not _same(got, want):
             shifted.append(f"node {n['id']} ({n['type']}): file {want} -> frontend {got}")
     assert shifted == [], "\n".join(shifted)
-    assert browser.exceptions == [], browser.exceptions
+    assert res["exceptions"] == [], res["exceptions"]
 
     twin = ROOT / "workflows" / "api" / path.name
     if not twin.exists():
@@ -111,7 +83,7 @@ def _canonical(prompt: dict) -> list:
 def test_frontend_check_detects_a_missing_node_type(browser):
     wf = json.loads((ROOT / "workflows" / "motioncomic_convert_clip.json").read_text())
     wf["nodes"][1]["type"] = "VHS_VideoCombine"
-    res = browser.evaluate(LOAD_JS % (json.dumps(wf), json.dumps("broken.json")))
+    res = load_workflow(browser, wf, "broken.json")
     assert res["missing"] == ["VHS_VideoCombine"]
     assert "VHS_VideoCombine" not in json.dumps(res["output"])  # a missing node is never queued
 
@@ -122,7 +94,7 @@ def test_saved_clip_is_previewed_in_the_frontend(browser):
     save = next(n for n in wf["nodes"] if n["type"] == "MotionComicSaveVideo")
     save["widgets_values"][2] = "mp4"
     save["widgets_values"][1] = "motioncomic/frontend_preview"
-    browser.evaluate(LOAD_JS % (json.dumps(wf), json.dumps("preview.json")))
+    load_workflow(browser, wf, "preview.json")
     browser.evaluate("app.queuePrompt(0, 1).then(() => true)")
     src = browser.wait_for(
         "(() => { const el = [...document.querySelectorAll('video')].find(e => (e.src || '').includes("
