@@ -23,11 +23,11 @@ def test_letterbox_content_inside_frame_and_aspect_kept(h, w, fh, fw):
     assert 0 <= c.y and 0 <= c.x and c.y + c.h <= fh and c.x + c.w <= fw
     assert c.h >= 1 and c.w >= 1
     assert c.h == fh or c.w == fw  # one side fills the frame
-    # the free side is the exact proportional size rounded (or clamped to 1 / the frame)
-    if c.w == fw:
-        assert abs(c.h - h * fw / w) <= 1 or c.h == 1
-    else:
-        assert abs(c.w - w * fh / h) <= 1 or c.w == 1
+    # the free side is the exact proportional size rounded (or clamped to 1); when the free side
+    # rounds up to fill the frame too, either side may be the limiting one
+    width_limited = c.w == fw and (abs(c.h - h * fw / w) <= 1 or c.h == 1)
+    height_limited = c.h == fh and (abs(c.w - w * fh / h) <= 1 or c.w == 1)
+    assert width_limited or height_limited
     # centred: borders differ by at most one pixel
     assert abs((fh - c.h - c.y) - c.y) <= 1 and abs((fw - c.w - c.x) - c.x) <= 1
 
