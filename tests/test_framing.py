@@ -59,7 +59,7 @@ def test_tall_character_is_not_stretched(characters):
     from PIL import Image
     import numpy as np
 
-    img = np.asarray(Image.open(characters / "game_character_fullbody.png").convert("RGB"))
+    img = np.array(Image.open(characters / "game_character_fullbody.png").convert("RGB"))
     image = torch.from_numpy(img).float().div(255)[None]
     plan = framing.plan_frame(image.shape[1:3], (480, 720), "pad")
     framed = framing.apply_plan(image, plan)
