@@ -80,6 +80,15 @@ if [ "$INSTALL" = 1 ]; then
   "$PY" -m pip install -r "$PACK/requirements.txt" -c "$PIN"
   # makes `python -m motioncomic` (headless route, API client) work from any folder
   "$PY" -m pip install --no-deps -e "$PACK"
+  # ComfyUI imports torchvision; a torchvision built for another torch fails at import with
+  # "operator torchvision::nms does not exist". Say so now instead of as a ComfyUI traceback.
+  if ! "$PY" -c "import torchvision" >/dev/null 2>&1; then
+    say "torchvision does not import next to torch $TORCH_VERSION (their builds do not match)."
+    say "Install a matching pair from one index, e.g. (CPU):"
+    say "  $PY -m pip install --force-reinstall torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+    say "or use your CUDA index (https://pytorch.org/get-started/locally/), then run this script again."
+    exit 1
+  fi
 fi
 
 # 3. Link the pack into custom_nodes
