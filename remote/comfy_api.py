@@ -215,20 +215,18 @@ class ComfyClient:
                     ws = None
             else:
                 time.sleep(min(poll, 0.5))
+            finished = False
             if isinstance(msg, str):
-                ev = json.loads(msg)
-                data = ev.get("data") or {}
-                if data.get("prompt_id") not in (None, prompt_id):
+                parsed = _parse_event(msg, prompt_id)
+                if parsed is None:
                     continue
+                ev, finished = parsed
                 if on_event:
                     on_event(ev)
-                kind = ev.get("type")
-                if kind == "execution_error":
-                    error = format_execution_error(data)
-                elif kind == "execution_interrupted":
+                if ev.get("type") == "execution_error":
+                    error = format_execution_error(ev.get("data") or {})
+                elif ev.get("type") == "execution_interrupted":
                     raise Cancelled(f"prompt {prompt_id} was interrupted on the server")
-                finished = kind == "execution_success" or (kind == "executing" and data.get("node") is None
-                                                             and data.get("prompt_id") == prompt_id)
                 if not (finished or error):
                     continue
             elif ws is not None and time.monotonic() - last_poll < poll:
@@ -240,7 +238,7 @@ class ComfyClient:
                 if status.get("status_str") == "error":
                     raise ExecutionFailed(error or _history_error(entry))
                 if status.get("completed") or (not status and entry.get("outputs") is not None):
-                    if ws is not None and not (isinstance(msg, str) and finished):
+                    if ws is not None and not finished:
                         self._drain(ws, prompt_id, on_event)
                     return entry
             if error:
@@ -258,15 +256,12 @@ class ComfyClient:
                 msg = ws.recv()
             except (TimeoutError, OSError, WebSocketError):
                 return
-            if not isinstance(msg, str):
-                continue
-            ev = json.loads(msg)
-            data = ev.get("data") or {}
-            if data.get("prompt_id") not in (None, prompt_id):
+            parsed = _parse_event(msg, prompt_id) if isinstance(msg, str) else None
+            if parsed is None:
                 continue
             if on_event:
-                on_event(ev)
-            if ev.get("type") == "execution_success" or (ev.get("type") == "executing" and data.get("node") is None):
+                on_event(parsed[0])
+            if parsed[1]:
                 return
 
     def run(self, prompt: dict, out_dir: str | os.PathLike | None = None, on_event: ProgressFn | None = None,
@@ -286,6 +281,19 @@ class ComfyClient:
             for item in output_items(entry, include_temp):
                 files.append(self.download(item, out_dir))
         return RunResult(pid, "ok", time.monotonic() - t0, files, entry.get("outputs", {}))
+
+
+def _parse_event(msg: str, prompt_id: str) -> tuple[dict, bool] | None:
+    """``(event, finished)`` for a websocket text message about ``prompt_id`` (None: another
+    prompt's). ``finished``: the server says the prompt is done."""
+    ev = json.loads(msg)
+    data = ev.get("data") or {}
+    if data.get("prompt_id") not in (None, prompt_id):
+        return None
+    kind = ev.get("type")
+    finished = kind == "execution_success" or (kind == "executing" and data.get("node") is None
+                                               and data.get("prompt_id") == prompt_id)
+    return ev, finished
 
 
 def _history_error(entry: dict | None) -> str:
