@@ -19,12 +19,9 @@ on the machine that generated them.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,25 +54,11 @@ def doc(path: str, title: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- rendering
-@contextlib.contextmanager
 def empty_folders():
     """Empty models/ and input/ folders while INPUT_TYPES runs (file combos show fixed choices only)."""
-    from motioncomic import host
+    from workflow_check import pack_folders
 
-    old_models, old_input = host._models_dir, os.environ.get("MOTIONCOMIC_INPUT_DIR")
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "models").mkdir()
-        (Path(tmp) / "input").mkdir()
-        host.set_models_dir(Path(tmp) / "models")
-        os.environ["MOTIONCOMIC_INPUT_DIR"] = str(Path(tmp) / "input")
-        try:
-            yield
-        finally:
-            host.set_models_dir(old_models)
-            if old_input is None:
-                os.environ.pop("MOTIONCOMIC_INPUT_DIR", None)
-            else:
-                os.environ["MOTIONCOMIC_INPUT_DIR"] = old_input
+    return pack_folders(fill=False)
 
 
 def cell(text) -> str:

@@ -11,7 +11,10 @@ show all of them at once.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 CORE_NODES = Path(__file__).resolve().parent / "data" / "comfyui" / "core_nodes.json"
@@ -40,6 +43,30 @@ def _probe_dirs(root: Path) -> None:
             (d / n).write_text("{}")
 
 
+@contextlib.contextmanager
+def pack_folders(fill: bool = False):
+    """Point the pack at fresh temporary ``models/`` and ``input/`` folders (restored after);
+    ``fill`` puts one fake entry of every kind a loader may list in them."""
+    from motioncomic import host
+
+    old_models, old_input = host._models_dir, os.environ.get("MOTIONCOMIC_INPUT_DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "input").mkdir()
+        if fill:
+            _probe_dirs(root)
+        host.set_models_dir(root)
+        os.environ["MOTIONCOMIC_INPUT_DIR"] = str(root / "input")
+        try:
+            yield root
+        finally:
+            host.set_models_dir(old_models)
+            if old_input is None:
+                os.environ.pop("MOTIONCOMIC_INPUT_DIR", None)
+            else:
+                os.environ["MOTIONCOMIC_INPUT_DIR"] = old_input
+
+
 def pack_definitions() -> dict:
     """Our nodes in ``/object_info`` shape.
 
@@ -47,28 +74,10 @@ def pack_definitions() -> dict:
     ``_dynamic`` and not checked for membership: they are found by building the definitions twice,
     with empty folders and with folders holding a fake file/folder of every kind.
     """
-    import os
-    import tempfile
-
-    from motioncomic import host
-
-    saved_env = os.environ.get("MOTIONCOMIC_INPUT_DIR")
     specs = []
-    try:
-        for fill in (False, True):
-            with tempfile.TemporaryDirectory() as tmp:
-                root = Path(tmp)
-                if fill:
-                    _probe_dirs(root)
-                host.set_models_dir(root)
-                os.environ["MOTIONCOMIC_INPUT_DIR"] = str(root / "input")
-                specs.append(_pack_specs())
-    finally:
-        host.set_models_dir(None)
-        if saved_env is None:
-            os.environ.pop("MOTIONCOMIC_INPUT_DIR", None)
-        else:
-            os.environ["MOTIONCOMIC_INPUT_DIR"] = saved_env
+    for fill in (False, True):
+        with pack_folders(fill):
+            specs.append(_pack_specs())
     defs = {}
     for name, spec in specs[0].items():
         inputs = {}
