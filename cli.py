@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--offload", default="none", choices=["none", "model", "sequential"],
                    help="CPU offload to save GPU memory (slower)")
     a.add_argument("--negative", default="", help="negative prompt")
+    a.add_argument("--expand", default="off", choices=["off", "openai", "local", "rules"],
+                   help="expand the prompt first (as the Expand Prompt node): an OpenAI-compatible server, "
+                        "a local model from models/LLM/, or our rules; falls back to rules if the LLM fails")
+    a.add_argument("--llm-url", default=None, help="--expand openai: server URL (default Ollama on 127.0.0.1:11434)")
+    a.add_argument("--llm-model", default=None, help="--expand openai/local: model name (Ollama tag or models/LLM/ folder)")
+    a.add_argument("--llm-key-env", default="", help="--expand openai: NAME of the environment variable holding the key")
+    a.add_argument("--action", default="none", help="--expand: action preset (wave, walk, touch head, point, hug, fight, ...)")
+    a.add_argument("--camera", default="static", help="--expand: camera preset (static, slow zoom in, pan left, ...)")
     a.add_argument("--frames", type=int, default=None, help="frame count (default: the model's; 8N+1 / 16N+1)")
     a.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     a.add_argument("--cfg", type=float, default=None, help="guidance scale (default: the model's)")
@@ -117,14 +125,15 @@ def cmd_animate(args) -> int:
         model = load_video_model(args.model, family=args.family, dtype=args.dtype, device=args.device,
                                  offload=args.offload)
         log.info("loaded %s in %.1f s", args.model, time.monotonic() - t0)
-        result = image_to_video(model, image, args.prompt, args.negative, num_frames=args.frames, steps=args.steps,
+        prompt = _expanded(args, model, image_np[0]) if args.expand != "off" else args.prompt
+        result = image_to_video(model, image, prompt, args.negative, num_frames=args.frames, steps=args.steps,
                                 cfg=args.cfg, seed=args.seed, framing=args.framing,
                                 fill=fill, resize_back=args.resize_back)
         for line in getattr(result, "report", []) or []:
             log.info("%s", line)
         fps = args.fps or float(result.fps)
         path = write_video(result.frames, out, fps, crf=args.crf,
-                           metadata={"comment": f"motioncomic: {args.prompt}", "seed": str(args.seed)})
+                           metadata={"comment": f"motioncomic: {prompt}", "seed": str(args.seed)})
         n, h, w = result.frames.shape[:3]
         log.info("wrote %s: %d frames %dx%d at %.3g fps in %.1f s", path, n, w, h, fps, time.monotonic() - t0)
     finally:
@@ -132,6 +141,19 @@ def cmd_animate(args) -> int:
         host.clear_cancel()
     print(path)
     return 0
+
+
+def _expanded(args, model, image) -> str:
+    """The prompt expanded for ``model`` as the Expand Prompt node does (status logged)."""
+    from .prompts.expand import LLMSettings, expand_prompt, family_of
+
+    family, limit, tokenizer = family_of(model)
+    settings = LLMSettings(backend=args.expand, api_key_env=args.llm_key_env,
+                           **{k: v for k, v in (("base_url", args.llm_url), ("model", args.llm_model)) if v})
+    result = expand_prompt(args.prompt, family=family, action=args.action, camera=args.camera, image=image,
+                           settings=settings, tokenizer=tokenizer, limit=limit)
+    log.info("prompt (%s): %s", result.status, result.prompt)
+    return result.prompt
 
 
 # --------------------------------------------------------------------------- submit

@@ -10,18 +10,6 @@ from ..prompts.http_client import DEFAULT_BASE_URL
 from ._common import CATEGORY, VIDEO_MODEL, tip
 
 
-def _family_of(video_model, family: str) -> tuple[str, int | None, object]:
-    """Family, token limit and tokenizer from a connected video model (else the widget)."""
-    if video_model is None:
-        return family, None, None
-    limit = int(getattr(video_model, "text_tokens", 0)) or None
-    if video_model.family == "opensora":
-        fam = "opensora"
-    else:
-        fam = "cogvideox-1.5" if limit == FAMILY_BUDGETS["cogvideox-1.5"] else "cogvideox"
-    return fam, limit, video_model.components.get("tokenizer")
-
-
 #: Widget settings whose last run fell back (LLM down): they re-run on the next queue so a server
 #: that came back is used. Successful answers are deterministic and stay in ComfyUI's cache.
 _FELL_BACK: set[str] = set()
@@ -114,9 +102,9 @@ class MotionComicExpandPrompt:
     def expand(self, text, family, action, camera, style, backend, base_url, model, api_key_env,
                timeout, llm_seed, temperature, image=None, video_model=None, send_image=False,
                device="auto", dtype="auto"):
-        from ..prompts.expand import LLMSettings, expand_prompt
+        from ..prompts.expand import LLMSettings, expand_prompt, family_of
 
-        fam, limit, tokenizer = _family_of(video_model, family)
+        fam, limit, tokenizer = family_of(video_model, family)
         first = image[0].detach().cpu().numpy() if image is not None else None
         settings = LLMSettings(
             backend=backend, base_url=base_url, model=model.strip(), api_key_env=api_key_env,

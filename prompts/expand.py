@@ -19,7 +19,7 @@ from typing import Any
 from .. import host
 from ..errors import MotionComicError
 from . import presets
-from .budget import OPENSORA_SUFFIX_RESERVE, BudgetReport, fit_to_budget
+from .budget import FAMILY_BUDGETS, OPENSORA_SUFFIX_RESERVE, BudgetReport, fit_to_budget
 from .cache import PromptCache, cache_key, default_cache
 from .clean import clean_reply, problem_with
 from .fallback import fallback_expand
@@ -59,6 +59,19 @@ class Expansion:
     source: str  # llm | local | cache | rules | fallback
     status: str
     report: BudgetReport
+
+
+def family_of(video_model: Any, family: str = "cogvideox") -> tuple[str, int | None, Any]:
+    """(family, token limit, tokenizer) of a loaded ``VideoModel`` (or ``family`` when None), so an
+    expansion is measured with the model's own tokenizer and budget."""
+    if video_model is None:
+        return family, None, None
+    limit = int(getattr(video_model, "text_tokens", 0)) or None
+    if video_model.family == "opensora":
+        fam = "opensora"
+    else:
+        fam = "cogvideox-1.5" if limit == FAMILY_BUDGETS["cogvideox-1.5"] else "cogvideox"
+    return fam, limit, video_model.components.get("tokenizer")
 
 
 def check_api_key_env(name: str) -> str:

@@ -33,6 +33,21 @@ def test_animate_writes_the_clip(tiny_models, characters, tmp_path, capsys):
     assert "CogVideoX [" in captured.err and "framing pad" in captured.err  # progress bar + report
 
 
+def test_animate_expands_a_chinese_prompt_first(tiny_models, characters, tmp_path, capsys):
+    """--expand as the Expand Prompt node: no LLM server listens on this port, so the rules expand
+    '她挥手' within the model's own (tiny, 16-token) budget and the status says so."""
+    models, name = tiny_models
+    out = tmp_path / "clip.mp4"
+    rc = cli.main(["animate", str(characters / "fairy_girl.png"), "她挥手", "--model", name, "--models-dir",
+                   str(models), "--frames", "9", "--steps", "1", "--expand", "openai", "--llm-url",
+                   "http://127.0.0.1:9/v1", "--action", "wave", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    line = next(ln for ln in err.splitlines() if "prompt (" in ln)
+    assert "fallback" in line and "16" in line
+    assert probe_video(out)["frames"] == 9
+
+
 def test_animate_reports_invalid_frames_and_missing_model(tiny_models, characters, tmp_path, capsys):
     models, name = tiny_models
     img = str(characters / "fairy_girl.png")
