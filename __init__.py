@@ -19,6 +19,8 @@ try:  # inside ComfyUI: make our model folders known to folder_paths
     if _host.in_comfyui():
         _host.register_model_folders()
         _host.register_get_route("/motioncomic/plan", _plan)
+        # what of ours ComfyUI's model management holds, and whether it is loaded now
+        _host.register_get_route("/motioncomic/memory", lambda _query: {"models": _host.managed_status()})
 except Exception:  # pragma: no cover - registration must never break ComfyUI's startup
     import logging
 

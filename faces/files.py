@@ -4,6 +4,9 @@ Detectors: every ``.onnx``/``.xml`` in ``models/facedetection/``, plus the detec
 already keep in ``models/insightface/`` (insightface packs such as ``buffalo_l/det_10g.onnx``),
 shown as ``insightface/<path>``. The file-name filter only decides what is *listed* for
 insightface; what a file is, is always read from the model itself.
+
+Built in: nagadomi's LBP anime-face cascade (MIT, ``faces/data/``), a weight-free detector that works
+with nothing downloaded; "auto" uses it when no cascade of the user's own is listed.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ NONE = "none"
 AUTO = "auto"
 INSIGHTFACE_PREFIX = "insightface/"
 _DETECTOR_HINTS = ("det_", "scrfd", "retinaface", "yolo")
+BUILTIN_CASCADE = "(built-in) lbpcascade_animeface.xml"
+_BUILTIN_PATH = Path(__file__).resolve().parent / "data" / "lbpcascade_animeface.xml"
 
 WHERE = {
     "facedetection": "Put face detectors (SCRFD/RetinaFace/YOLO-face .onnx, lbpcascade_animeface.xml) in models/facedetection/.",
@@ -28,7 +33,7 @@ def detector_choices() -> list[str]:
     own = host.list_files("facedetection", [".onnx", ".xml"])
     ins = [INSIGHTFACE_PREFIX + f for f in host.list_files("insightface", [".onnx"])
            if any(h in Path(f).name.lower() for h in _DETECTOR_HINTS)]
-    return own + ins
+    return own + ins + [BUILTIN_CASCADE]
 
 
 def swapper_choices() -> list[str]:
@@ -45,6 +50,8 @@ def mask_choices() -> list[str]:
 
 
 def resolve_detector(name: str) -> Path:
+    if name == BUILTIN_CASCADE:
+        return _BUILTIN_PATH
     if name.startswith(INSIGHTFACE_PREFIX):
         return host.find_model("insightface", name[len(INSIGHTFACE_PREFIX):], WHERE["insightface"])
     return host.find_model("facedetection", name, WHERE["facedetection"])
@@ -69,9 +76,8 @@ def resolve_mask(name: str) -> Path | None:
 def detectors_for(choice: str) -> tuple[tuple[Path, ...], bool]:
     """(detector paths, auto) for the loader's detector choice; "auto" = every listed detector."""
     if choice == AUTO:
-        paths = tuple(resolve_detector(n) for n in detector_choices())
-        if not paths:
-            raise MotionComicError("No face detector found. " + WHERE["facedetection"]
-                                   + " For anime: lbpcascade_animeface.xml (nagadomi) or a YOLOv8 anime-face ONNX.")
-        return paths, True
+        names = [n for n in detector_choices() if n != BUILTIN_CASCADE]
+        if not any(n.lower().endswith(".xml") for n in names):
+            names.append(BUILTIN_CASCADE)  # no cascade of the user's own: the built-in one finds anime faces
+        return tuple(resolve_detector(n) for n in names), True
     return (resolve_detector(choice),), False

@@ -54,21 +54,16 @@ def model_choices() -> list[str]:
     return folders + files
 
 
-def resolve_model(name: str) -> Path:
-    """A model folder or transformer file for ``name`` (absolute path, folder name or file name)."""
+MODEL_KINDS = ("CogVideo", "diffusers", "diffusion_models")
+
+
+def resolve_model(name: str | os.PathLike) -> Path:
+    """The model folder or transformer file ``name`` names inside the model folders (see
+    ``host.find_model``: a ``Path`` is taken as given, a string only inside the folders)."""
     hint = (f"Download {HF_REPOS['1.0-i2v']} or {HF_REPOS['1.5-i2v']} into models/CogVideo/<name>/ "
             "(huggingface-cli download <repo> --local-dir models/CogVideo/<name>), or put a single-file "
             "transformer into models/diffusion_models/.")
-    p = Path(name).expanduser()
-    if p.is_absolute() and p.exists():
-        return p
-    for kind in ("CogVideo", "diffusers", "diffusion_models"):
-        try:
-            return host.find_model(kind, name)
-        except ModelNotFoundError:
-            continue
-    tried = [str(r / name) for k in ("CogVideo", "diffusers", "diffusion_models") for r in host.search_paths(k)]
-    raise ModelNotFoundError(f"CogVideoX model {name!r} not found. Looked in: {', '.join(tried)}. {hint}")
+    return host.find_model(MODEL_KINDS, name, hint, what="CogVideoX model")
 
 
 def missing_folder_files(folder: Path, parts=tuple(FOLDER_FILES)) -> list[str]:
@@ -147,9 +142,9 @@ def _load_vae(source: Path, variant: str, dtype, device):
     return vae.eval()
 
 
-def _resolve_part(kind: str, name: str | None, folder: Path | None, what: str, repo: str) -> Path:
+def _resolve_part(kind: str, name: str | os.PathLike | None, folder: Path | None, what: str, repo: str) -> Path:
     if name and name != FROM_FOLDER:
-        return host.find_model(kind, name, f"Get the {what} from {repo}.")
+        return host.find_model(kind, name, f"Get the {what} from {repo}.", what=what)
     if folder is None:
         raise MotionComicError(
             f"A single-file transformer needs a {what}: choose one (models/{kind}/), or load the "
@@ -158,9 +153,7 @@ def _resolve_part(kind: str, name: str | None, folder: Path | None, what: str, r
     return folder
 
 
-def module_bytes(module) -> int:
-    """Bytes of a module's parameters and buffers."""
-    return sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
+module_bytes = host.module_bytes
 
 
 def apply_offload(components: dict, mode: str, device) -> None:
@@ -171,9 +164,7 @@ def apply_offload(components: dict, mode: str, device) -> None:
         raise MotionComicError(f"offload {mode!r} is unknown; use one of {', '.join(OFFLOAD_MODES)}")
     mods = [components[k] for k in ("transformer", "vae", "text_encoder")]
     if mode == "none":
-        host.free_memory(sum(module_bytes(m) for m in mods), device)  # ComfyUI unloads its own models
-        for m in mods:
-            m.to(device)
+        host.place(mods, device)  # ComfyUI unloads its own models first
     elif mode == "model":
         for m in mods:
             m.to(host.offload_device())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +34,11 @@ CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Op
 SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora")
 
 
-def resolve(name_or_path: str) -> Path:
-    p = Path(name_or_path).expanduser()
-    if p.exists():
-        return p.resolve()
-    for kind in SEARCH_KINDS:
-        for root in host.search_paths(kind):
-            if (root / name_or_path).exists():
-                return root / name_or_path
-    tried = [str(r / name_or_path) for k in SEARCH_KINDS for r in host.search_paths(k)]
-    raise ModelNotFoundError(
-        f"model {name_or_path!r} not found. Looked in: {', '.join(tried)}. Put diffusers folders in "
-        "models/CogVideo/<name>/ and single-file transformers in models/diffusion_models/."
-    )
+def resolve(name_or_path: str | os.PathLike) -> Path:
+    """A model folder or file inside the model folders (``host.find_model``: a ``Path`` is taken as
+    given, a string only inside :data:`SEARCH_KINDS`)."""
+    return host.find_model(SEARCH_KINDS, name_or_path, "Put diffusers folders in models/CogVideo/<name>/ "
+                           "and single-file transformers in models/diffusion_models/.", what="model")
 
 
 def detect_family(path: Path) -> str:
@@ -76,7 +69,7 @@ def detect_family(path: Path) -> str:
     )
 
 
-def load_video_model(name_or_path: str, *, family: str = "auto", dtype: Any = "auto", device: Any = None,
+def load_video_model(name_or_path: str | os.PathLike, *, family: str = "auto", dtype: Any = "auto", device: Any = None,
                      offload: str = "none", **kwargs: Any):
     """Load an I2V model by name (searched in the model folders) or path into a ``VideoModel``.
 
@@ -90,4 +83,18 @@ def load_video_model(name_or_path: str, *, family: str = "auto", dtype: Any = "a
     module, func = LOADERS[fam]
     loader = getattr(importlib.import_module(f".{module}", __package__), func)
     log.info("loading %s as %s", path, fam)
-    return loader(str(path), dtype=dtype, device=device, offload=offload, **kwargs)
+    model = loader(path, dtype=dtype, device=device, offload=offload, **kwargs)
+    register(model)
+    return model
+
+
+def register(model) -> None:
+    """Make a loaded model's components known to ComfyUI's model management (no-op standalone), so
+    "Unload models", ``/free`` and memory pressure release them. Sequential offload is left to its
+    accelerate hooks."""
+    if model.offload == "sequential":
+        return
+    modules = model.modules()
+    host.manage(model, modules, model.name or model.variant, model.device)
+    if model.offload == "none":
+        host.place(list(modules.values()), model.device)

@@ -97,6 +97,20 @@ class VideoModel:
     offload: str = "none"
     name: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    #: ComfyUI ModelPatchers of the torch components (``host.manage``); empty standalone.
+    patchers: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def modules(self) -> dict[str, Any]:
+        """The torch-module components (those that hold weights)."""
+        return {k: v for k, v in self.components.items() if hasattr(v, "parameters")}
+
+    def on_device(self, part: Any):
+        """Context: the component ``part`` (its name or the module) on the compute device while it runs
+        (``host.on_device``: memory freed first; with offload "model" moved back afterwards)."""
+        from .. import host
+
+        module = self.components[part] if isinstance(part, str) else part
+        return host.on_device(module, self.device, offload=self.offload == "model")
 
     def __repr__(self) -> str:  # ComfyUI may print node outputs; keep it short
         return f"VideoModel({self.family}/{self.variant}, {self.name!r}, {self.dtype}, {self.device})"

@@ -13,7 +13,7 @@ def _choices():
     vaes = host.list_files("vae", (".safetensors", ".sft", ".pt", ".pth", ".bin"))
     t5s = [f for f in host.list_files("text_encoders", (".safetensors", ".sft")) if "t5" in f.lower()]
     t5s += [d for d in host.list_dirs("text_encoders", "config.json")]
-    return model_choices() or ["(no CogVideoX model found)"], [FROM_FOLDER] + vaes, [FROM_FOLDER] + t5s
+    return model_choices() or [host.empty_choice("CogVideoX model", "CogVideo")], [FROM_FOLDER] + vaes, [FROM_FOLDER] + t5s
 
 
 class MotionComicLoadCogVideoX:

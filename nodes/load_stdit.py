@@ -10,14 +10,14 @@ def _choices():
     from .. import host
 
     models = host.list_files("opensora", _EXT) + host.list_files("diffusion_models", _EXT)
-    models += [d for d in host.list_dirs("opensora") if any(
-        (root / d / m).exists() for root in host.search_paths("opensora")
-        for m in ("model.safetensors.index.json", "pytorch_model.bin.index.json", "ema.pt"))]
+    models += sorted({d for m in ("model.safetensors.index.json", "pytorch_model.bin.index.json", "ema.pt")
+                      for d in host.list_dirs("opensora", m)})
     vaes = host.list_files("vae", _EXT) + host.list_files("opensora", _EXT)
     t5s = [f for f in host.list_files("text_encoders", (".safetensors", ".sft")) if "t5" in f.lower()]
     t5s += host.list_dirs("text_encoders", "config.json")
-    none = ["(none found: see docs/opensora.md)"]
-    return sorted(set(models)) or none, sorted(set(vaes)) or none, t5s or none
+    return (sorted(set(models)) or [host.empty_choice("ST-DiT checkpoint", "opensora")],
+            sorted(set(vaes)) or [host.empty_choice("Open-Sora VAE", "vae")],
+            t5s or [host.empty_choice("T5 encoder", "text_encoders")])
 
 
 class MotionComicLoadSTDiT:

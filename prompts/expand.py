@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import host
 from ..errors import MotionComicError
-from . import presets
+from . import policy, presets
 from .budget import FAMILY_BUDGETS, OPENSORA_SUFFIX_RESERVE, BudgetReport, fit_to_budget
 from .cache import PromptCache, cache_key, default_cache
 from .clean import clean_reply, problem_with
@@ -90,7 +90,7 @@ def check_api_key_env(name: str) -> str:
             "key itself. Remove the key from the node (it would be saved in the workflow and the "
             "PNG), set it in ComfyUI's environment and type the variable's name here."
         )
-    return name
+    return policy.check_key_env(name)
 
 
 def image_fingerprint(image: Any) -> str:
@@ -184,6 +184,9 @@ def expand_prompt(
         notes.append(f"input cut from {len(text)} to {MAX_INPUT_CHARS} characters")
         text = text[:MAX_INPUT_CHARS]
     key_name = check_api_key_env(settings.api_key_env)
+    url = policy.redact_url(settings.base_url) if settings.backend == "openai" else ""
+    if settings.backend == "openai":
+        policy.check_url(settings.base_url)  # credentials in the URL, not http(s): refused before anything
     cache = cache if cache is not None else default_cache()
 
     def done(caption: str, source: str, head: str) -> Expansion:
@@ -200,12 +203,12 @@ def expand_prompt(
     send_image = image is not None and settings.send_image and settings.backend == "openai"
     key = cache_key(
         text=text, image=image_fingerprint(image) if send_image else None, backend=settings.backend,
-        base_url=settings.base_url.rstrip("/") if settings.backend == "openai" else "",
+        base_url=url.rstrip("/"),
         model=settings.model, family=family, action=action, camera=camera, style=style,
         seed=settings.seed, temperature=round(settings.temperature, 4), top_p=settings.top_p,
         max_tokens=settings.max_tokens, version=VERSION,
     )
-    where = settings.model if settings.backend == "local" else f"{settings.model} at {settings.base_url}"
+    where = settings.model if settings.backend == "local" else f"{settings.model} at {url}"
     hit = cache.get(key)
     if hit is not None:
         return done(hit, "cache", f"cache: reused the {settings.backend} answer of {where}")
@@ -231,8 +234,8 @@ def expand_prompt(
         problem = problem_with(caption)
         if problem:
             raise LLMError(problem)
-    except Exception as exc:  # ANY failure falls back; cancel still cancels
-        if isinstance(exc, host.cancel_exceptions()):
+    except Exception as exc:  # ANY failure falls back; cancel and the owner's policy still stop the run
+        if isinstance(exc, (*host.cancel_exceptions(), policy.PolicyError)):
             raise
         if not isinstance(exc, LLMError):
             log.exception("prompt expansion: unexpected error")

@@ -17,6 +17,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from . import policy
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"
@@ -45,18 +47,14 @@ def user_content(text: str, png_bytes: bytes | None = None) -> Any:
     ]
 
 
-def _endpoint(base_url: str) -> tuple[str, str, int, str]:
-    url = base_url.strip().rstrip("/")
-    if "://" not in url:
-        url = "http://" + url
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LLMError(f"base_url {base_url!r} is not an http(s) URL", retryable=False)
-    path = parts.path
+def _endpoint(base_url: str) -> tuple[urllib.parse.SplitResult, str, int, str]:
+    """(checked URL parts, host, port, path); refuses URLs the owner's policy forbids outright."""
+    parts = policy.check_url(base_url.rstrip("/") if isinstance(base_url, str) else "")
+    path = parts.path.rstrip("/")
     if not path.endswith("/chat/completions"):
         path += "/chat/completions"
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return parts.scheme, parts.hostname, port, path
+    return parts, parts.hostname, port, path
 
 
 def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
@@ -71,11 +69,17 @@ def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
     return (parts.hostname, parts.port or 80) if parts.hostname else None
 
 
-def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: dict, deadline: float) -> tuple[int, bytes]:
+def _post(parts: urllib.parse.SplitResult, host: str, port: int, path: str, body: bytes, headers: dict,
+          deadline: float) -> tuple[int, bytes]:
+    scheme = parts.scheme
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise LLMError("timed out")
     proxy = _proxy_for(scheme, host)
+    if proxy is None:
+        policy.resolve_checked(parts)
+    else:
+        policy.check_via_proxy(parts)
     if proxy is not None and scheme == "http":  # plain HTTP through a proxy: absolute URL
         conn: http.client.HTTPConnection = http.client.HTTPConnection(*proxy, timeout=remaining)
         path = f"http://{host}:{port}{path}"
@@ -87,9 +91,15 @@ def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: di
     else:
         conn = http.client.HTTPConnection(host, port, timeout=remaining)
     try:
+        conn.connect()
+        if proxy is None:  # the address really reached must be allowed too (DNS can change)
+            policy.check_peer(conn.sock, parts)
+        if "Authorization" in headers and not policy.key_may_go(parts, None if proxy else conn.sock.getpeername()[0]):
+            raise policy.PolicyError("the API key is sent only over https or to this machine (loopback); "
+                                     f"{policy.redact_url(parts.geturl())!r} is plain http")
         conn.request("POST", path, body=body, headers=headers)
         resp = conn.getresponse()
-        chunks = []
+        chunks, size = [], 0
         while True:  # read in chunks so a slow drip cannot outlive the deadline
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -99,6 +109,10 @@ def _post(scheme: str, host: str, port: int, path: str, body: bytes, headers: di
             chunk = resp.read(65536)
             if not chunk:
                 break
+            size += len(chunk)
+            if size > policy.MAX_REPLY_BYTES:
+                raise LLMError(f"the reply is larger than {policy.MAX_REPLY_BYTES // 2**20} MiB; not an "
+                               "answer to a caption request", retryable=False)
             chunks.append(chunk)
         return resp.status, b"".join(chunks)
     except (socket.timeout, TimeoutError):
@@ -158,7 +172,7 @@ def chat_completion(
     times with exponential back-off, all within ``timeout`` seconds in total. HTTP 4xx (bad key,
     unknown model) and a refused connection (no server) fail at once.
     """
-    scheme, host, port, path = _endpoint(base_url)
+    parts, host, port, path = _endpoint(base_url)
     payload: dict[str, Any] = {
         "model": model,
         "messages": messages,
@@ -178,7 +192,7 @@ def chat_completion(
     last: LLMError | None = None
     for attempt in range(retries + 1):
         try:
-            status, raw = _post(scheme, host, port, path, body, headers, deadline)
+            status, raw = _post(parts, host, port, path, body, headers, deadline)
             return _parse(status, raw)
         except LLMError as exc:
             last = exc

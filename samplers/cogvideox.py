@@ -46,24 +46,6 @@ class CogOptions:
         return opts
 
 
-@contextlib.contextmanager
-def on_device(model, name: str):
-    """With ``offload="model"`` move one component to the compute device while it runs."""
-    module = model.components[name]
-    if model.offload != "model":
-        yield module
-        return
-    from ..loaders.cogvideox import module_bytes
-
-    host.free_memory(module_bytes(module), model.device)
-    module.to(model.device)
-    try:
-        yield module
-    finally:
-        module.to(host.offload_device())
-        host.soft_empty_cache()
-
-
 def make_scheduler(model, name: str = "auto"):
     from diffusers import CogVideoXDDIMScheduler, CogVideoXDPMScheduler
 
@@ -97,7 +79,7 @@ def encode_text(model, prompt: str, negative: str, do_cfg: bool, report: list[st
     texts = [negative or "", prompt] if do_cfg else [prompt]
     if do_cfg and negative:
         report += _token_report(tok, negative, limit, "negative prompt")
-    with on_device(model, "text_encoder") as enc, torch.no_grad():
+    with model.on_device("text_encoder") as enc, torch.no_grad():
         embeds = []
         for text in texts:
             ids = tok([text], padding="max_length", max_length=limit, truncation=True,
@@ -128,7 +110,7 @@ def prepare_latents(model, image, num_frames: int, generator):
     if tcfg.patch_size_t is not None:
         shape = shape[:1] + (shape[1] + shape[1] % tcfg.patch_size_t,) + shape[2:]
     pixels = image.movedim(-1, 1).to(model.device, dtype=model.dtype) * 2.0 - 1.0  # [1,3,H,W] in -1..1
-    with on_device(model, "vae") as v, torch.no_grad():
+    with model.on_device("vae") as v, torch.no_grad():
         dist = v.encode(pixels.unsqueeze(2)).latent_dist
         img_lat = dist.sample(generator)
     img_lat = img_lat.to(model.dtype).permute(0, 2, 1, 3, 4)
@@ -181,7 +163,7 @@ def denoise(model, latents, image_latents, embeds, opts: CogOptions, generator, 
     image_in = torch.cat([image_latents] * 2) if do_cfg else image_latents
     progress = host.Progress(len(timesteps), "CogVideoX")
     guidance, old_pred = opts.cfg, None
-    with on_device(model, "transformer") as tr, torch.no_grad():
+    with model.on_device("transformer") as tr, torch.no_grad():
         for i, t in enumerate(timesteps):
             x = torch.cat([latents] * 2) if do_cfg else latents
             x = torch.cat([sched.scale_model_input(x, t), image_in], dim=2)
@@ -218,7 +200,7 @@ def decode(model, latents, tiling: str, report: list[str]):
     z = latents.permute(0, 2, 1, 3, 4)
     z = 1 / vae.config.scaling_factor * z
     host.check_cancel()
-    with on_device(model, "vae") as v, torch.no_grad():
+    with model.on_device("vae") as v, torch.no_grad():
         for attempt in range(2):
             if tile:
                 v.enable_tiling()

@@ -65,26 +65,13 @@ def check_image(model, size: tuple[int, int]) -> None:
     check_image_size(int(size[0]), int(size[1]))
 
 
-@contextlib.contextmanager
-def on_device(model, module):
-    """Run ``module`` on the model's device; with offload="model" move it back afterwards."""
-    if model.offload == "model":
-        module.to(model.device)
-    try:
-        yield module
-    finally:
-        if model.offload == "model":
-            module.to(host.offload_device())
-            host.soft_empty_cache()
-
-
 def encode_prompt(model, prompt: str, opts: OpenSoraOptions, report: list[str]):
     """Caption -> (y [1,1,L,C] float32, mask [1,L]) on the model's device."""
     from ..loaders.opensora.text import encode_captions, prepare_caption
 
     caption = prepare_caption(prompt, opts.aesthetic_score, opts.motion_score, opts.camera_motion, opts.clean_caption)
     enc, tok = model.components["text_encoder"], model.components["tokenizer"]
-    with on_device(model, enc):
+    with model.on_device(enc):
         out = encode_captions(enc, tok, [caption], model.text_tokens, device=model.device)
     report.append(f"caption ({min(out.tokens, model.text_tokens)}/{model.text_tokens} tokens): {caption}")
     if out.trimmed:
@@ -115,7 +102,7 @@ def prepare(model, image, prompt: str, num_frames: int, opts: OpenSoraOptions, g
     y, mask = encode_prompt(model, prompt, opts, report)
     x = image.permute(0, 3, 1, 2)[:, :, None].float() * 2 - 1  # [1,3,1,H,W] in -1..1
     vae = model.components["vae"]
-    with on_device(model, vae):
+    with model.on_device(vae):
         ref = vae.encode(x.to(model.device), generator=generator).float()  # [1,4,1,h,w]
     n_lat = latent_frames(num_frames)
     z = torch.randn((1, ref.shape[1], n_lat, ref.shape[3], ref.shape[4]), generator=generator).to(model.device)
@@ -133,7 +120,7 @@ def denoise(model, prep: dict, num_frames: int, opts: OpenSoraOptions):
     stdit = model.components["stdit"]
     bar = host.Progress(opts.steps, "Open-Sora RFLOW")
     cb = None if opts.callback is None else (lambda i, _z: opts.callback(i + 1, opts.steps))
-    with on_device(model, stdit):
+    with model.on_device(stdit):
         return sample_rflow(stdit, prep["z"], prep["y"].to(model.device), prep["mask"].to(model.device),
                             steps=opts.steps, cfg_scale=opts.cfg, height=prep["nominal"][0], width=prep["nominal"][1],
                             num_frames=num_frames, fps=opts.fps, frame_mask=prep["frame_mask"], progress=bar,
@@ -143,7 +130,7 @@ def denoise(model, prep: dict, num_frames: int, opts: OpenSoraOptions):
 def decode(model, z, num_frames: int):
     """Latents -> frames [num_frames, H, W, 3] float32 0..1 on the CPU."""
     vae = model.components["vae"]
-    with on_device(model, vae):
+    with model.on_device(vae):
         video = vae.decode(z, num_frames=num_frames)  # [1,3,N,H,W] about -1..1
     return ((video[0].permute(1, 2, 3, 0).float() + 1) / 2).clamp(0, 1).cpu().contiguous()
 

@@ -2,7 +2,11 @@
 
 ``GET /motioncomic/plan`` (registered in ``__init__.py`` inside ComfyUI) calls
 :func:`plan_for_query` with the sampler's widget values and its loader's node type and widgets.
-Only configs and tensor headers are read, never the weights, and the rules are cached per file.
+The route is reachable by anyone who can reach the server, so: the model must be one of the
+loader's own choices (a name inside the model folders), only ``config.json`` files and
+``.safetensors`` headers are read (never a pickle), sizes are bounded, and every failure is a
+:class:`MotionComicError` whose message names nothing outside the model folders. The rules are
+cached per file.
 """
 from __future__ import annotations
 
@@ -34,13 +38,29 @@ def _cogvideox_rules(path: str, mtime: float) -> tuple[FrameSpec, FrameCounts]:
     return rules["frame"], rules["frame_counts"]
 
 
+#: Largest image side the preview plans for (a real image is far smaller; this bounds the work).
+MAX_SIDE = 16384
+_HEADER_ONLY = (".safetensors", ".sft")
+
+
 def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameCounts]:
     """Frame and frame-count rules of the model a loader node will load."""
     if loader == "MotionComicLoadCogVideoX":
-        from ..loaders.cogvideox import resolve_model
+        from ..loaders.cogvideox import model_choices, resolve_model
 
-        path = resolve_model(widgets.get("model", ""))
-        return _cogvideox_rules(str(path), path.stat().st_mtime)
+        name = widgets.get("model", "")
+        if name not in model_choices():
+            raise MotionComicError("unknown model: choose one from the loader's list")
+        path = resolve_model(name)
+        if path.is_file() and path.suffix.lower() not in _HEADER_ONLY:
+            raise MotionComicError("no preview for pickle checkpoints (.pt/.bin/.pth): the plan is shown "
+                                   "when the graph runs; convert the file to .safetensors to see it here")
+        try:
+            return _cogvideox_rules(str(path), path.stat().st_mtime)
+        except MotionComicError:
+            raise
+        except Exception as e:  # unreadable config or header: say what, not where
+            raise MotionComicError(f"cannot read the configuration of {name!r} ({type(e).__name__})") from None
     if loader == "MotionComicLoadSTDiT":
         from ..loaders.opensora.aspect import FRAME_COUNTS, frame_spec
 
@@ -52,8 +72,11 @@ def plan_for_query(query: dict[str, str]) -> dict:
     """JSON-ready plan: frame, content box, mode, frame-count check."""
     try:
         width, height = int(query["width"]), int(query["height"])
+        requested = int(query.get("frames") or 0)
     except (KeyError, ValueError) as e:
-        raise MotionComicError("width and height of the input image are required") from e
+        raise MotionComicError("width, height (and frames) must be whole numbers") from e
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or not 0 <= requested <= 100_000:
+        raise MotionComicError(f"width and height must be 1..{MAX_SIDE} and frames 0..100000")
     widgets = {k.split(".", 1)[1]: v for k, v in query.items() if k.startswith("loader.")}
     spec, counts = model_rules(query.get("loader", ""), widgets)
     resolution = query.get("options.resolution") or query.get("resolution") or None
@@ -67,7 +90,7 @@ def plan_for_query(query: dict[str, str]) -> dict:
         "frame": {"width": frame[1], "height": frame[0]},
         "content": {"x": c.x, "y": c.y, "width": c.w, "height": c.h},
     }
-    requested = int(query.get("frames") or 0) or counts.default
+    requested = requested or counts.default
     out["frames"] = {"requested": requested, "valid": counts.is_valid(requested),
                      "nearest": counts.nearest(requested)}
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
-SHARED = ROOT.parent / "shared"  # ../shared beside the checkout: character images, face detector
+DATA = TESTS / "data"  # test data committed with the tests (licenses beside each folder)
 
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
@@ -42,8 +42,5 @@ def models_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def characters() -> Path:
-    """The folder of real character images (../shared/data/characters)."""
-    d = SHARED / "data" / "characters"
-    if not d.is_dir():
-        pytest.fail(f"character images not found at {d}: clone the project with ../shared beside it")
-    return d
+    """The folder of real character images (tests/data/characters, MIT)."""
+    return DATA / "characters"

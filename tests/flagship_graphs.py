@@ -217,7 +217,7 @@ def main() -> None:
         ui, api = render(name)
         (ROOT / "workflows" / f"{name}.json").write_text(ui, encoding="utf-8")
         (ROOT / "workflows" / "api" / f"{name}.json").write_text(api, encoding="utf-8")
-        thumbnail(name, ROOT.parent / "shared" / "data" / "characters").save(
+        thumbnail(name, ROOT / "tests" / "data" / "characters").save(
             ROOT / "workflows" / f"{name}.jpg", quality=85)
         print("wrote", name)
 

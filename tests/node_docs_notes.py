@@ -56,7 +56,7 @@ NOTES: dict[str, dict] = {
             ("`api_key_env takes the NAME of an environment variable …`", "you typed the key itself: delete it, "
              "set the key in ComfyUI's environment and put only the variable name here"),
             ("`The prompt is empty: type a few words …`", "type a request or choose an `action`"),
-            ("`'x' not found. Looked in: …` (backend local)", "put the transformers folder in `models/LLM/<model>/`"),
+            ("`… not found in … Did you mean …` (backend local)", "put the transformers folder in `models/LLM/<model>/`"),
         ],
         "docs": [("docs/prompts.md#troubleshooting", "prompts.md: troubleshooting")],
     },
@@ -70,7 +70,7 @@ NOTES: dict[str, dict] = {
         ],
         "errors": [
             ("`Choose a swapper, an enhancer or both …`", "both are none: Face Restore would do nothing"),
-            ("`No face detector found. …`", "put a detector in `models/facedetection/` (see the faces doc)"),
+            ("`No detector finds a face in the reference image`", "the built-in anime cascade is used when no detector is installed; add a SCRFD/YOLO face ONNX to `models/facedetection/` for other faces"),
             ("`… is not a readable ONNX model … download it again`", "truncated file or an HTML error page: download again"),
             ("`… looks like X, expected Y`", "the file is in the wrong slot of this node"),
             ("`onnxruntime cannot be imported`", "install exactly one of onnxruntime / onnxruntime-gpu"),
@@ -131,7 +131,7 @@ NOTES: dict[str, dict] = {
             "may fit for 1.0.",
         ],
         "errors": [
-            ("`CogVideoX model '…' not found. Looked in: …`", "put the folder in `models/CogVideo/<name>/`"),
+            ("`CogVideoX model … not found in …`", "the message lists close names and what is installed; put the folder in `models/CogVideo/<name>/`"),
             ("`The CogVideoX folder … is incomplete; missing: …`", "download the listed files into the same sub-folders"),
             ("`… is a CogVideoX text-to-video transformer …`", "use CogVideoX-5b-I2V or CogVideoX1.5-5B-I2V"),
             ("`… is not a CogVideoX transformer; it looks like …`", "that file belongs to another model"),
@@ -151,7 +151,7 @@ NOTES: dict[str, dict] = {
             "`dtype` auto (bf16 on GPU), `t5_dtype` fp32 (bf16 to save ~10 GB), `offload` model.",
         ],
         "errors": [
-            ("`… not found. Looked in: …`", "put the file in the folder the message names"),
+            ("`… not found in … The files and their sources are listed in …`", "put the file in a folder the message names; it lists close names and what is installed"),
             ("`this is not an Open-Sora ST-DiT (STDiT3) checkpoint: it looks like …`", "choose the STDiT3 file; "
              "CogVideoX goes in Load CogVideoX"),
             ("`… tensors do not belong to STDiT3 …`", "only Open-Sora 1.2 checkpoints are supported"),

@@ -66,16 +66,25 @@ def test_animate_reports_invalid_frames_and_missing_model(tiny_models, character
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_ctrl_c_cancels_cleanly_without_partial_file(tiny_models, characters, tmp_path, capsys):
+def test_ctrl_c_cancels_cleanly_without_partial_file(tiny_models, characters, tmp_path, capsys, monkeypatch):
+    """Ctrl-C arrives at a known point (the second sampling step), not after a wall-clock delay."""
+    from motioncomic import host
+
     models, name = tiny_models
     out = tmp_path / "clip.mp4"
-    timer = threading.Timer(0.8, os.kill, args=(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        rc = cli.main(["animate", str(characters / "fairy_girl.png"), "she waves", "--model", name,
-                       "--models-dir", str(models), "--frames", "9", "--steps", "400", "-o", str(out)])
-    finally:
-        timer.cancel()
+    real_update = host.Progress.update_absolute
+    sent = []
+
+    def update(self, value, preview=None):
+        if value >= 2 and not sent:
+            sent.append(value)
+            os.kill(os.getpid(), signal.SIGINT)  # delivered to the CLI's handler before the next check
+        real_update(self, value, preview)
+
+    monkeypatch.setattr(host.Progress, "update_absolute", update)
+    rc = cli.main(["animate", str(characters / "fairy_girl.png"), "she waves", "--model", name,
+                   "--models-dir", str(models), "--frames", "9", "--steps", "50", "-o", str(out)])
+    assert sent, "the run never reached a second progress step"
     assert rc == 130 and "cancelled" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored

@@ -117,9 +117,11 @@ def test_missing_tokenizer_names_places(tmp_path):
 
 
 def test_missing_and_partial_folder(models):
-    with pytest.raises(ModelNotFoundError, match="Looked in") as e:
+    with pytest.raises(ModelNotFoundError, match="not found in models/CogVideo") as e:
         load_cogvideox("CogVideoX-does-not-exist")
-    assert "THUDM/CogVideoX-5b-I2V" in str(e.value)
+    assert "THUDM/CogVideoX-5b-I2V" in str(e.value) and f"Available: {tc.WORKFLOW_MODEL}" in str(e.value)
+    with pytest.raises(ModelNotFoundError, match=f"Did you mean '{tc.WORKFLOW_MODEL}'"):
+        load_cogvideox(tc.WORKFLOW_MODEL.upper())  # a case typo
     part = models / "CogVideo" / "partial"
     shutil.copytree(models / "CogVideo" / tc.WORKFLOW_MODEL, part)
     try:
@@ -148,7 +150,7 @@ def test_other_family_single_file_named(models, tmp_path):
         with pytest.raises(CheckpointError, match="not a T5"):
             load_t5_encoder(models / "vae" / "cogvae-1.0-i2v.safetensors", torch.float32)
         with pytest.raises(CheckpointError, match="CogVideoX transformer"):  # a transformer given as VAE
-            load_cogvideox("cog-1.0-i2v.safetensors", vae=str(models / "diffusion_models" / "cog-1.0-i2v.safetensors"),
+            load_cogvideox("cog-1.0-i2v.safetensors", vae=models / "diffusion_models" / "cog-1.0-i2v.safetensors",
                            t5="t5xxl_fp16.safetensors")
     finally:
         f.unlink()

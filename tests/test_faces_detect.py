@@ -110,3 +110,21 @@ def test_corrupt_cascade_is_named(tmp_path):
 def test_model_with_unexpected_inputs_is_named(tiny):
     with pytest.raises(MotionComicError, match=r"gfpgan\.onnx looks like a face enhancer.*expected an SCRFD"):
         D.load_detector(tiny["enhancer"])
+
+
+def test_builtin_cascade_is_the_auto_detector_when_nothing_is_installed(models_dir, characters):
+    from PIL import Image
+
+    from motioncomic.faces import files
+
+    assert files.detector_choices() == [files.BUILTIN_CASCADE]
+    paths, auto = files.detectors_for(files.AUTO)
+    assert auto and paths == (files.resolve_detector(files.BUILTIN_CASCADE),)
+    det = D.load_detector(paths[0])
+    faces = det.detect(np.asarray(Image.open(characters / "fairy_girl.png").convert("RGB")))
+    assert len(faces) == 1
+    # a cascade of the user's own replaces the built-in one in "auto" (no duplicate detection)
+    (models_dir / "facedetection").mkdir()
+    (models_dir / "facedetection" / "mine.xml").write_bytes(CASCADE.read_bytes())
+    paths, _ = files.detectors_for(files.AUTO)
+    assert [p.name for p in paths] == ["mine.xml"]

@@ -32,7 +32,8 @@ def installed(models_dir, tmp_path, monkeypatch):
 
 def test_loader_choices_list_the_model_folders(installed):
     spec = Loader.INPUT_TYPES()["required"]
-    assert spec["detector"][0] == ["auto", "lbpcascade_animeface.xml", "insightface/buffalo_l/det_10g.onnx"]
+    assert spec["detector"][0] == ["auto", "lbpcascade_animeface.xml", "insightface/buffalo_l/det_10g.onnx",
+                                   "(built-in) lbpcascade_animeface.xml"]
     assert spec["swapper"][0] == ["none", "buffalo_l/det_10g.onnx", "buffalo_l/w600k_r50.onnx", "inswapper_128.onnx"]
     assert spec["enhancer"][0] == ["none", "GFPGANv1.4.onnx"]
     assert spec["mask_model"][0][0] == "none"

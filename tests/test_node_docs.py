@@ -76,7 +76,7 @@ def test_file_dependent_choices_are_declared(tmp_path, monkeypatch):
     inputs.mkdir()
     _fill(models, inputs)
     monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(inputs))
-    old = host._models_dir
+    old = host.configured_models_dir()
     host.set_models_dir(models)
     try:
         full = {n: c.INPUT_TYPES() for n, c in NODE_CLASS_MAPPINGS.items()}

@@ -155,7 +155,7 @@ def test_registry_dispatches_stdit_by_its_tensors(installed):
     assert detect_family(folder / "model.safetensors") == "opensora"
     host.set_models_dir(installed)
     try:
-        m = load_video_model(str(folder), vae=tiny_opensora.WORKFLOW_VAE, t5=tiny_opensora.WORKFLOW_T5, device="cpu")
+        m = load_video_model(folder, vae=tiny_opensora.WORKFLOW_VAE, t5=tiny_opensora.WORKFLOW_T5, device="cpu")
     finally:
         host.set_models_dir(None)
     assert m.family == "opensora" and m.frame.kind == "buckets" and m.frame_counts.default == 51

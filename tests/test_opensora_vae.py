@@ -205,5 +205,5 @@ def test_found_in_vae_or_opensora_folder(models_dir, tiny_file):
     assert find_vae("opensora_vae_v1.2.safetensors").endswith("vae/opensora_vae_v1.2.safetensors")
     folder = find_vae("OpenSora-VAE-v1.2")  # a downloaded repository folder works too
     assert load_opensora_vae(folder).get_latent_size((17, 32, 48)) == [5, 4, 6]
-    with pytest.raises(ModelNotFoundError, match=r"opensora/nope.safetensors, .*vae/nope.safetensors.*OpenSora-VAE-v1.2"):
+    with pytest.raises(ModelNotFoundError, match=r"'nope.safetensors' not found in models/opensora \(.*\), models/vae \(.*Available: OpenSora-VAE-v1.2.*hpcai-tech/OpenSora-VAE-v1.2"):
         find_vae("nope.safetensors")

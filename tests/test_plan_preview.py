@@ -42,5 +42,5 @@ def test_opensora_bucket_plan_uses_options_resolution():
 def test_unknown_loader_and_missing_size():
     with pytest.raises(MotionComicError, match="no letterbox preview"):
         plan_for_query({"loader": "KSampler", "width": "10", "height": "10"})
-    with pytest.raises(MotionComicError, match="width and height"):
+    with pytest.raises(MotionComicError, match="width, height"):
         plan_for_query({"loader": "MotionComicLoadSTDiT"})

@@ -136,18 +136,18 @@ def test_image_sent_as_png_data_url_and_keys_the_cache(server):
 
 def test_api_key_read_from_named_env_var(server, monkeypatch):
     server.expected_key = SECRET
-    monkeypatch.setenv("MC_TEST_LLM_KEY", SECRET)
-    r = run(server, "auth", api_key_env="MC_TEST_LLM_KEY")
+    monkeypatch.setenv("MC_TEST_LLM_API_KEY", SECRET)
+    r = run(server, "auth", api_key_env="MC_TEST_LLM_API_KEY")
     assert r.source == "llm"
     assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
     assert SECRET not in r.status and SECRET not in r.prompt
-    monkeypatch.delenv("MC_TEST_LLM_KEY")
+    monkeypatch.delenv("MC_TEST_LLM_API_KEY")
     before = server.calls["auth"]
-    r = run(server, "auth", api_key_env="MC_TEST_LLM_KEY")
-    assert r.source == "fallback" and "MC_TEST_LLM_KEY is not set" in r.status
+    r = run(server, "auth", api_key_env="MC_TEST_LLM_API_KEY")
+    assert r.source == "fallback" and "MC_TEST_LLM_API_KEY is not set" in r.status
     assert server.calls["auth"] == before  # no request without the key
-    monkeypatch.setenv("MC_TEST_LLM_KEY", "wrong")
-    r = run(server, "auth", api_key_env="MC_TEST_LLM_KEY", retries=3)
+    monkeypatch.setenv("MC_TEST_LLM_API_KEY", "wrong")
+    r = run(server, "auth", api_key_env="MC_TEST_LLM_API_KEY", retries=3)
     assert r.source == "fallback" and "401" in r.status and server.calls["auth"] == before + 1
 
 
@@ -157,6 +157,7 @@ def test_remote_hosts_go_through_the_configured_proxy(server, monkeypatch):
     monkeypatch.setenv("no_proxy", "")
     monkeypatch.delenv("HTTP_PROXY", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setenv("MOTIONCOMIC_LLM_HOSTS", "llm.example.invalid")  # plain http to a remote host: owner's call
     r = expand_prompt("she waves", settings=LLMSettings(base_url="http://llm.example.invalid/v1",
                                                          model="proxied", timeout=5), cache=PromptCache())
     assert r.source == "llm"

@@ -51,6 +51,15 @@ def test_parameter_names_and_shapes_match_upstream(name):
     assert ours == upstream
 
 
+#: Our port runs in float64 here, so its own rounding (~1e-12) is the same on every CPU; what remains
+#: is the float32 rounding inside the upstream reference values. Measured (our port fp32 vs fp64,
+#: OMP_NUM_THREADS 1 and 2, max |error| / max |value|): small_sparse up to 3.2e-4 (the top-k key
+#: selection amplifies rounding), every other case <= 1.1e-5; the references sit 2.3e-4 and <= 8.1e-6
+#: from the fp64 result. Limits: about twice the measured floor of each kind of case.
+TOLERANCE = {"small_sparse": 5e-4}
+DEFAULT_TOLERANCE = 1e-4
+
+
 @pytest.mark.parametrize("case,cfg", [("small_sparse", SMALL), ("small_dense", SMALL),
                                       ("small_local", CONFIGS["small_local"]), ("base_dense", BASE)])
 def test_port_matches_upstream_outputs(case, cfg):
@@ -59,14 +68,16 @@ def test_port_matches_upstream_outputs(case, cfg):
     meta = safe_open(str(path), "pt").metadata()
     net = SGMVFI(cfg).eval()
     seeded_init(net, int(meta["seed"]))
+    net = net.double()
     a, b = _frames(int(meta["height"]), int(meta["width"]))
     with torch.no_grad():
-        pred, flow, mask = net(_chw(a), _chw(b))
+        pred, flow, mask = net(_chw(a).double(), _chw(b).double())
+    limit = TOLERANCE.get(case, DEFAULT_TOLERANCE)
     for key, got in (("pred", pred), ("flow", flow), ("mask", mask)):
-        ref = expected[key]
+        ref = expected[key].double()
         assert got.shape == ref.shape
         rel = ((got - ref).abs().max() / ref.abs().max()).item()
-        assert rel < 1e-4, f"{case} {key}: max error relative to max |value| = {rel:.2e}"
+        assert rel < limit, f"{case} {key}: max error relative to max |value| = {rel:.2e} (limit {limit:.0e})"
     # The data exercises the network: not a constant or fully clamped output.
     assert 0.05 < ((ref := expected["pred"]) > 0).float().mean() and ref.std() > 0.05
 

@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-SHARED_FACE = Path(__file__).resolve().parents[2] / "shared" / "data" / "face"
+SHARED_FACE = Path(__file__).resolve().parents[1] / "faces" / "data"  # the built-in anime cascade (MIT)
 #: Landmarks of a synthetic face as fractions of its box (eyes, nose, mouth corners).
 LANDMARK_FRACTIONS = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.58], [0.35, 0.75], [0.65, 0.75]], np.float32)
 WINDOW = 320  # detector window half-size in detector pixels (largest face side it measures)

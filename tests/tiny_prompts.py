@@ -13,6 +13,7 @@ The server picks its behaviour from the requested model name, so one server serv
 ``badjson``    HTTP 200 with a body that is not JSON
 ``chinese``    a caption in Chinese (not usable: English is required)
 ``auth``       401 unless ``Authorization: Bearer <server.expected_key>``
+``huge``       a 100 MB reply body, streamed (never held by the server)
 =============  ==============================================================
 """
 from __future__ import annotations
@@ -59,6 +60,18 @@ class ChatHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             pass
 
+    def _send_huge(self, size: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        chunk = b" " * 2**20
+        try:
+            for _ in range(size // len(chunk)):
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: expected
+            self.server.huge_aborted = True
+
     def do_POST(self) -> None:  # noqa: N802
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         req = json.loads(raw)
@@ -76,6 +89,8 @@ class ChatHandler(BaseHTTPRequestHandler):
             return self._send(500, b'{"error": {"message": "internal error"}}')
         if model == "badjson":
             return self._send(200, b'{"choices": [ {"message": oops')
+        if model == "huge":
+            return self._send_huge(100 * 2**20)
         if model == "auth" and self.headers.get("Authorization") != f"Bearer {srv.expected_key}":
             return self._send(401, b'{"error": {"message": "invalid api key"}}')
         content = {"long": LONG, "think": THINK, "chinese": CHINESE}.get(model, CAPTION)
@@ -95,6 +110,7 @@ class ChatServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.slow_seconds = 3.0
         self.expected_key = ""
+        self.huge_aborted = False
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def handle_error(self, request, client_address) -> None:  # clients hanging up are expected

@@ -49,7 +49,7 @@ def pack_folders(fill: bool = False):
     ``fill`` puts one fake entry of every kind a loader may list in them."""
     from motioncomic import host
 
-    old_models, old_input = host._models_dir, os.environ.get("MOTIONCOMIC_INPUT_DIR")
+    old_models, old_input = host.configured_models_dir(), os.environ.get("MOTIONCOMIC_INPUT_DIR")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "input").mkdir()

@@ -30,21 +30,9 @@ _DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float
            "fp32": "float32", "float32": "float32"}
 
 
-def find_part(kinds: tuple[str, ...], name: str, what: str, repo: str) -> Path:
-    """Resolve ``name`` (absolute, or relative to any of ``kinds``' folders)."""
-    p = Path(name).expanduser()
-    if p.is_absolute() and p.exists():
-        return p
-    tried = []
-    for kind in kinds:
-        for root in host.search_paths(kind):
-            tried.append(str(root / name))
-            if (root / name).exists():
-                return root / name
-    raise ModelNotFoundError(
-        f"{what} {name!r} not found. Looked in: {', '.join(tried)}. Download it from {repo} into "
-        f"models/{kinds[0]}/."
-    )
+def find_part(kinds: tuple[str, ...], name: str | os.PathLike, what: str, repo: str) -> Path:
+    """Resolve ``name`` inside ``kinds``' folders (``host.find_model``: a ``Path`` is taken as given)."""
+    return host.find_model(kinds, name, f"Download it from {repo} into models/{kinds[0]}/.", what=what)
 
 
 def resolve_dtype(dtype: Any, device) -> Any:
@@ -95,9 +83,9 @@ def load_opensora(model: str | os.PathLike, vae: str | None = None, t5: str | No
     t5_dt = resolve_dtype(t5_dtype, device)
     place = device if offload == "none" else host.offload_device()
 
-    model_path = find_part(("opensora", "diffusion_models"), str(model), "ST-DiT checkpoint", STDIT_REPO)
-    vae_path = find_part(("vae", "opensora"), str(vae), "Open-Sora VAE", VAE_REPO)
-    t5_path = find_part(("text_encoders", "opensora"), str(t5), "T5 encoder", T5_REPO)
+    model_path = find_part(("opensora", "diffusion_models"), model, "ST-DiT checkpoint", STDIT_REPO)
+    vae_path = find_part(("vae", "opensora"), vae, "Open-Sora VAE", VAE_REPO)
+    t5_path = find_part(("text_encoders", "opensora"), t5, "T5 encoder", T5_REPO)
 
     stdit = load_stdit(model_path, dtype=dt, device=place)
     vae_model = load_opensora_vae(vae_path, dtype=dt, device=place)

@@ -283,15 +283,9 @@ def list_vae_files() -> list[str]:
     return sorted({f for kind in VAE_FOLDERS for f in host.list_files(kind, CHECKPOINT_EXT)})
 
 
-def find_vae(name: str) -> str:
-    """Resolve ``name`` (absolute, or relative to ``models/opensora/`` or ``models/vae/``)."""
-    for kind in VAE_FOLDERS:
-        try:
-            return str(host.find_model(kind, name))
-        except ModelNotFoundError:
-            continue
-    looked = ", ".join(str(p / name) for k in VAE_FOLDERS for p in host.search_paths(k))
-    raise ModelNotFoundError(f"Open-Sora VAE {name!r} not found. Looked in: {looked}. {WHERE_TO_GET}")
+def find_vae(name: str | os.PathLike) -> str:
+    """Resolve ``name`` inside ``models/opensora/`` or ``models/vae/`` (``host.find_model``)."""
+    return str(host.find_model(VAE_FOLDERS, name, WHERE_TO_GET, what="Open-Sora VAE"))
 
 
 def load_opensora_vae(path: str | os.PathLike, dtype: torch.dtype = torch.float32, device=None,

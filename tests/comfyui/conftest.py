@@ -26,7 +26,7 @@ import launch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 API_FILES = sorted((ROOT / "workflows" / "api").glob("*.json"))
-CHARACTERS = ROOT.parent / "shared" / "data" / "characters"
+CHARACTERS = ROOT / "tests" / "data" / "characters"
 IMAGE_INPUTS = {"LoadImage": "image", "LoadImageMask": "image"}
 VIDEO_INPUTS = {"MotionComicLoadVideo": "video", "LoadVideo": "file"}
 

@@ -27,7 +27,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 API_FILES = sorted((ROOT / "workflows" / "api").glob("*.json"))
 UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
-CHARACTERS = ROOT.parent / "shared" / "data" / "characters"
+CHARACTERS = ROOT / "tests" / "data" / "characters"
 VIDEO_EXT = (".mp4", ".webm", ".webp", ".gif", ".mkv", ".mov")
 
 

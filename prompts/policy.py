@@ -1,0 +1,186 @@
+"""What a workflow may make the server do with the LLM client: the server owner's rules.
+
+A workflow is untrusted (downloaded from strangers, queued by anyone who can reach a shared server),
+so its ``base_url`` and ``api_key_env`` are checked against rules only the owner sets, in the
+environment of the ComfyUI process or in a JSON file (``$MOTIONCOMIC_CONFIG``, default
+``~/.config/motioncomic/config.json``; environment variables win):
+
+- ``MOTIONCOMIC_KEY_ENVS`` / ``"key_envs"``: extra environment-variable names a workflow may name as
+  ``api_key_env``. Always allowed: names ending in ``_API_KEY`` or ``_TOKEN`` (``OPENAI_API_KEY``,
+  ``HF_TOKEN``); never: anything else (``HOME``, ``PATH``, ``AWS_SECRET_ACCESS_KEY``).
+- ``MOTIONCOMIC_LLM_HOSTS`` / ``"llm_hosts"``: extra hosts, IP addresses or networks (CIDR) a
+  workflow may reach, e.g. ``192.168.1.20,10.0.0.0/8,llm.lan``. Always allowed: loopback (any scheme)
+  and public hosts over HTTPS. Private, link-local, multicast and reserved addresses (the LAN, cloud
+  metadata at 169.254.169.254) only when listed; ``MOTIONCOMIC_LLM_ALLOW_PRIVATE=1`` allows them all.
+
+A key is sent only over HTTPS or to a loopback address. Credentials written inside a URL
+(``https://user:pass@host``) are refused and never logged, shown or stored: ``redact_url`` is what
+every message and cache key uses.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import urllib.parse
+from pathlib import Path
+
+from ..errors import MotionComicError
+
+class PolicyError(MotionComicError):
+    """The workflow asked for something the server owner does not allow (never a fallback)."""
+
+
+KEY_SUFFIXES = ("_API_KEY", "_TOKEN")
+#: Largest reply body we read from an LLM server (a caption is a few kB; reasoning models ~100 kB).
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+
+
+def _config() -> dict:
+    path = Path(os.environ.get("MOTIONCOMIC_CONFIG") or Path.home() / ".config" / "motioncomic" / "config.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _owner_list(env: str, key: str) -> list[str]:
+    raw = os.environ.get(env)
+    if raw is None:
+        value = _config().get(key, [])
+        items = value if isinstance(value, list) else str(value).split(",")
+    else:
+        items = raw.split(",")
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def allowed_key_env(name: str) -> bool:
+    return name.upper().endswith(KEY_SUFFIXES) or name in _owner_list("MOTIONCOMIC_KEY_ENVS", "key_envs")
+
+
+def check_key_env(name: str) -> str:
+    """``name`` if the owner lets workflows read that variable as an API key, else an error."""
+    if not allowed_key_env(name):
+        raise PolicyError(
+            f"api_key_env {name!r} is not allowed: a workflow may only name variables ending in _API_KEY "
+            "or _TOKEN (e.g. OPENAI_API_KEY), or those the server owner lists in MOTIONCOMIC_KEY_ENVS. "
+            "This keeps a shared workflow from sending other secrets of the server to a server of its choice.")
+    return name
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user, password, query and fragment (what may be shown, logged or stored)."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return "(invalid URL)"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if _port(parts) else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _port(parts) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def _networks() -> tuple[list, list[str]]:
+    nets, names = [], []
+    for item in _owner_list("MOTIONCOMIC_LLM_HOSTS", "llm_hosts"):
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            names.append(item.lower().rstrip("."))
+    return nets, names
+
+
+def _address_allowed(addr: str, scheme: str, host_listed: bool) -> str | None:
+    """None if ``addr`` may be reached over ``scheme``, else why not."""
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if getattr(ip, "ipv4_mapped", None):
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None
+    nets, _ = _networks()
+    listed = host_listed or any(ip in n for n in nets)
+    if listed:
+        return None
+    if ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        if os.environ.get("MOTIONCOMIC_LLM_ALLOW_PRIVATE") == "1":
+            return None
+        return ("it is a private or link-local address; the server owner can allow it with "
+                "MOTIONCOMIC_LLM_HOSTS (host, IP or network) or MOTIONCOMIC_LLM_ALLOW_PRIVATE=1")
+    if scheme != "https":
+        return "public servers are reached over https only (use an https:// URL)"
+    return None
+
+
+def check_url(url: str) -> urllib.parse.SplitResult:
+    """Parse and check ``url`` before anything is sent. Raises :class:`MotionComicError` with a
+    message that names only the redacted URL."""
+    text = (url or "").strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urllib.parse.urlsplit(text)
+        _ = parts.port
+    except ValueError:
+        raise PolicyError(f"base_url {redact_url(text)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PolicyError(f"base_url {redact_url(text)!r} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise PolicyError(
+            "base_url contains credentials (user:password@): they would be saved in the workflow. Remove "
+            "them and put the key in an environment variable named in api_key_env.")
+    return parts
+
+
+def resolve_checked(parts: urllib.parse.SplitResult) -> None:
+    """Refuse the URL's host unless every address it resolves to is allowed (see the module doc)."""
+    host = parts.hostname or ""
+    _, names = _networks()
+    listed = host.lower().rstrip(".") in names
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        raise PolicyError(f"cannot resolve the LLM host {host!r}") from None
+    for info in infos:
+        why = _address_allowed(info[4][0], parts.scheme, listed)
+        if why:
+            raise PolicyError(f"the LLM server {redact_url(parts.geturl())!r} is not allowed: {why}.")
+
+
+def check_via_proxy(parts: urllib.parse.SplitResult) -> None:
+    """Through the owner's proxy the proxy resolves the host: only https, or a host the owner lists."""
+    _, names = _networks()
+    if parts.scheme != "https" and (parts.hostname or "").lower().rstrip(".") not in names:
+        raise PolicyError(f"the LLM server {redact_url(parts.geturl())!r} is not allowed: public servers are "
+                          "reached over https only (or list the host in MOTIONCOMIC_LLM_HOSTS)")
+
+
+def check_peer(sock: socket.socket, parts: urllib.parse.SplitResult) -> None:
+    """After connecting: the address actually reached must be allowed too (DNS may have changed
+    between the check and the connection)."""
+    _, names = _networks()
+    listed = (parts.hostname or "").lower().rstrip(".") in names
+    why = _address_allowed(sock.getpeername()[0], parts.scheme, listed)
+    if why:
+        raise PolicyError(f"the LLM server {redact_url(parts.geturl())!r} is not allowed: {why}.")
+
+
+def key_may_go(parts: urllib.parse.SplitResult, peer: str | None = None) -> bool:
+    """An API key travels only over HTTPS or to a loopback address."""
+    if parts.scheme == "https":
+        return True
+    try:
+        addr = peer or socket.gethostbyname(parts.hostname or "")
+        return ipaddress.ip_address(addr.split("%", 1)[0]).is_loopback
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,119 @@
+"""The server owner's rules for what a workflow's LLM settings may do: which environment variables
+may be sent as keys, which hosts may be reached, credentials in URLs, reply size. Against a real
+chat-completions server on 127.0.0.1."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import tiny_prompts as tp
+from motioncomic.prompts import policy
+from motioncomic.prompts.cache import PromptCache
+from motioncomic.prompts.expand import LLMSettings, expand_prompt
+from motioncomic.prompts.http_client import LLMError, chat_completion
+
+MSG = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with tp.ChatServer() as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def owner_rules(monkeypatch, tmp_path):
+    """No owner configuration unless a test sets one (the developer's own file is not read)."""
+    for var in ("MOTIONCOMIC_KEY_ENVS", "MOTIONCOMIC_LLM_HOSTS", "MOTIONCOMIC_LLM_ALLOW_PRIVATE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(tmp_path / "none.json"))
+
+
+def expand(url, **kw):
+    return expand_prompt("she waves", settings=LLMSettings(base_url=url, backoff=0.01, **kw), cache=PromptCache())
+
+
+@pytest.mark.parametrize("name", ["HOME", "AWS_SECRET_ACCESS_KEY", "PATH"])
+def test_workflow_cannot_name_other_environment_variables(server, monkeypatch, name):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
+    before = len(server.requests)
+    with pytest.raises(policy.PolicyError, match=f"api_key_env '{name}' is not allowed.*_API_KEY"):
+        expand(server.base_url, model="normal", api_key_env=name)
+    assert len(server.requests) == before  # nothing was sent anywhere
+
+
+def test_key_names_the_owner_allows(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k-openai")
+    server.expected_key = "k-openai"
+    assert expand(server.base_url, model="auth", api_key_env="OPENAI_API_KEY").source == "llm"
+    monkeypatch.setenv("STUDIO_LLM_SECRET", "k-studio")
+    with pytest.raises(policy.PolicyError):
+        expand(server.base_url, model="auth", api_key_env="STUDIO_LLM_SECRET")
+    monkeypatch.setenv("MOTIONCOMIC_KEY_ENVS", "OTHER,STUDIO_LLM_SECRET")
+    server.expected_key = "k-studio"
+    assert expand(server.base_url, model="auth", api_key_env="STUDIO_LLM_SECRET").source == "llm"
+
+
+def test_owner_config_file(server, monkeypatch, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"key_envs": ["STUDIO_LLM_SECRET"], "llm_hosts": ["10.0.0.0/8"]}')
+    monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(cfg))
+    assert policy.allowed_key_env("STUDIO_LLM_SECRET") and not policy.allowed_key_env("HOME")
+    policy.resolve_checked(policy.check_url("http://10.1.2.3:11434/v1"))  # no error: listed
+
+
+def test_credentials_in_the_url_are_refused_and_never_shown(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(policy.PolicyError) as err:
+        expand(f"http://alice:hunter2@127.0.0.1:{server.server_address[1]}/v1", model="normal")
+    assert "hunter2" not in str(err.value) and "alice" not in str(err.value)
+    assert "hunter2" not in caplog.text
+    assert policy.redact_url("https://u:p@host.example:8443/v1?key=s#x") == "https://host.example:8443/v1"
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1:11434/v1", "http://192.168.1.7/v1", "http://169.254.169.254/latest",
+                                 "http://[fe80::1]/v1", "http://0.0.0.0:11434/v1"])
+def test_private_and_link_local_addresses_need_the_owner(url):
+    with pytest.raises(policy.PolicyError, match="private or link-local.*MOTIONCOMIC_LLM_HOSTS"):
+        chat_completion(url, "m", MSG, timeout=0.5, retries=0)
+
+
+def test_owner_can_allow_a_lan_server(monkeypatch):
+    monkeypatch.setenv("MOTIONCOMIC_LLM_HOSTS", "192.168.1.0/24")
+    policy.resolve_checked(policy.check_url("http://192.168.1.7/v1"))
+    with pytest.raises(policy.PolicyError):
+        policy.resolve_checked(policy.check_url("http://192.168.2.7/v1"))
+    monkeypatch.setenv("MOTIONCOMIC_LLM_ALLOW_PRIVATE", "1")
+    policy.resolve_checked(policy.check_url("http://192.168.2.7/v1"))
+
+
+def test_public_hosts_only_over_https():
+    with pytest.raises(policy.PolicyError, match="https only"):
+        policy.resolve_checked(policy.check_url("http://93.184.216.34/v1"))
+    policy.resolve_checked(policy.check_url("https://93.184.216.34/v1"))
+
+
+def test_key_goes_over_plain_http_only_to_loopback(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k-loop")
+    server.expected_key = "k-loop"
+    assert chat_completion(server.base_url, "auth", MSG, api_key="k-loop", timeout=5) == tp.CAPTION
+    parts = policy.check_url("http://llm.lan/v1")
+    assert not policy.key_may_go(parts, "192.168.1.7") and policy.key_may_go(parts, "127.0.0.1")
+    assert policy.key_may_go(policy.check_url("https://api.example.com/v1"), "93.184.216.34")
+
+
+def test_huge_reply_is_cut_off(server):
+    with pytest.raises(LLMError, match="larger than 4 MiB"):
+        chat_completion(server.base_url, "huge", MSG, timeout=20, retries=2)
+    assert server.calls["huge"] == 1  # not retried
+    r = expand(server.base_url, model="huge", timeout=20)
+    assert r.source == "fallback" and "larger than 4 MiB" in r.status
+
+
+def test_status_and_cache_never_hold_credentials_or_query(server, tmp_path):
+    cache = PromptCache(disk_dir=tmp_path / "c")
+    r = expand_prompt("she waves", settings=LLMSettings(base_url=server.base_url + "?token=abc", model="normal"),
+                      cache=cache)
+    assert r.source == "llm" and "token=abc" not in r.status
+    assert "abc" not in "".join(p.read_text() for p in (tmp_path / "c").glob("*.json"))
