@@ -107,9 +107,10 @@ def cmd_animate(args) -> int:
     from .samplers.framing import parse_color
 
     out = Path(args.output)
-    format_for(out)  # bad extension / colour / missing image -> error before loading anything heavy
+    format_for(out)  # bad extension / colour / missing image / output folder -> error before loading anything
     fill = parse_color(args.border_color)
     image_np = load_image(args.image)
+    _check_output_folder(out)
     if args.models_dir:
         host.set_models_dir(args.models_dir)
     import torch
@@ -122,9 +123,11 @@ def cmd_animate(args) -> int:
     previous = _install_sigint()
     try:
         t0 = time.monotonic()
-        model = load_video_model(args.model, family=args.family, dtype=args.dtype, device=args.device,
-                                 offload=args.offload)
-        log.info("loaded %s in %.1f s", args.model, time.monotonic() - t0)
+        model = load_video_model(typed_path(args.model), family=args.family, dtype=args.dtype, device=args.device,
+                                 offload=args.offload, defer=True)  # weights are read after the checks below
+        if args.frames:
+            model.frame_counts.check(args.frames, model.name or model.variant)
+        log.info("found %s (%s %s) in %.1f s", args.model, model.family, model.variant, time.monotonic() - t0)
         prompt = _expanded(args, model, image_np[0]) if args.expand != "off" else args.prompt
         result = image_to_video(model, image, prompt, args.negative, num_frames=args.frames, steps=args.steps,
                                 cfg=args.cfg, seed=args.seed, framing=args.framing,
@@ -141,6 +144,24 @@ def cmd_animate(args) -> int:
         host.clear_cancel()
     print(path)
     return 0
+
+
+def typed_path(name: str) -> str | Path:
+    """What the user typed for a model: a path (absolute, ``./``, ``../``, ``~``) is taken as a path;
+    anything else is a name inside the model folders (``host.find_model``)."""
+    if Path(name).expanduser().is_absolute() or name.startswith(("./", "../", "~", ".\\", "..\\")):
+        return Path(name).expanduser()
+    return name
+
+
+def _check_output_folder(out: Path) -> None:
+    folder = out.resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MotionComicError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise MotionComicError(f"the output folder {folder} is not writable; choose another -o")
 
 
 def _expanded(args, model, image) -> str:

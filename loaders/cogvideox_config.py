@@ -13,7 +13,10 @@ Text-to-video transformers (``in_channels`` = latent channels) are recognised an
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
+from pathlib import Path
 
 from ..errors import CheckpointError
 from .identify import describe_checkpoint
@@ -184,3 +187,22 @@ def rules_for(variant: str, cfg: dict, vae_scale: int) -> dict:
         frame_counts=FrameCounts(step=16, offset=1, minimum=17, maximum=81, default=81),
         text_tokens=min(224, cfg["max_text_seq_length"]), fps=16.0,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def rules_from_files(path: str, mtime: float) -> tuple[str, dict]:
+    """(variant, :func:`rules_for` dict) of a CogVideoX folder or single-file transformer, read from
+    ``config.json`` files or the safetensors header only (``mtime`` keys the cache)."""
+    from . import checkpoints
+
+    p = Path(path)
+    if p.is_dir():
+        cfg = json.loads((p / "transformer" / "config.json").read_text())
+        variant = variant_of_config(cfg, p.name)
+        vae_cfg = p / "vae" / "config.json"
+        scale = 2 ** (len(json.loads(vae_cfg.read_text())["block_out_channels"]) - 1) if vae_cfg.exists() else 8
+    else:
+        first = lambda n: next(checkpoints.iter_tensors(p, [n]))[1]  # noqa: E731
+        variant, cfg = transformer_config_from_checkpoint(checkpoints.read_shapes(p), p, read_tensor=first)
+        scale = 8
+    return variant, rules_for(variant, cfg, scale)

@@ -70,11 +70,13 @@ def detect_family(path: Path) -> str:
 
 
 def load_video_model(name_or_path: str | os.PathLike, *, family: str = "auto", dtype: Any = "auto", device: Any = None,
-                     offload: str = "none", **kwargs: Any):
+                     offload: str = "none", defer: bool = False, **kwargs: Any):
     """Load an I2V model by name (searched in the model folders) or path into a ``VideoModel``.
 
     ``family``: ``auto`` (detect from the files) or a key of :data:`LOADERS`. Extra keyword
     arguments go to the family loader (e.g. ``vae=``, ``t5=`` for CogVideoX single files).
+    ``defer``: only describe the model (rules, tokenizer, every file resolved) and load the weights at
+    ``ensure_loaded()`` (loader nodes do this, so the sampler checks its inputs first).
     """
     path = resolve(name_or_path)
     fam = detect_family(path) if family == "auto" else family
@@ -82,10 +84,20 @@ def load_video_model(name_or_path: str | os.PathLike, *, family: str = "auto", d
         raise MotionComicError(f"model family {fam!r} is unknown; choose one of {', '.join(LOADERS)}")
     module, func = LOADERS[fam]
     loader = getattr(importlib.import_module(f".{module}", __package__), func)
-    log.info("loading %s as %s", path, fam)
-    model = loader(path, dtype=dtype, device=device, offload=offload, **kwargs)
-    register(model)
-    return model
+
+    def load():
+        log.info("loading %s as %s", path, fam)
+        model = loader(path, dtype=dtype, device=device, offload=offload, **kwargs)
+        register(model)
+        return model
+
+    if defer:
+        from .deferred import describe
+
+        described = describe(path, fam, load, dtype=dtype, device=device, offload=offload, **kwargs)
+        if described is not None:
+            return described
+    return load()
 
 
 def register(model) -> None:

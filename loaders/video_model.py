@@ -99,6 +99,25 @@ class VideoModel:
     info: dict[str, Any] = field(default_factory=dict)
     #: ComfyUI ModelPatchers of the torch components (``host.manage``); empty standalone.
     patchers: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Set while the weights are not loaded yet (``loaders/deferred.py``): returns the loaded model.
+    loader: Any = field(default=None, repr=False)
+
+    @property
+    def loaded(self) -> bool:
+        return self.loader is None
+
+    def ensure_loaded(self) -> "VideoModel":
+        """Load the weights now if this model was only described (once; later calls return at once).
+        Realising the cached loader output is the one in-place change a node may make: it is what an
+        eager loader would have cached."""
+        if self.loader is not None:
+            full = self.loader()
+            self.components.update(full.components)
+            self.dtype, self.variant, self.patchers = full.dtype, full.variant, full.patchers
+            self.info.update(full.info)
+            self.info.pop("deferred", None)
+            self.loader = None
+        return self
 
     def modules(self) -> dict[str, Any]:
         """The torch-module components (those that hold weights)."""

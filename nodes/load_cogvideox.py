@@ -50,9 +50,10 @@ class MotionComicLoadCogVideoX:
         }
 
     def load(self, model, vae, t5, dtype, offload):
-        from ..loaders.cogvideox import load_cogvideox
+        from ..loaders.registry import load_video_model
 
-        return (load_cogvideox(model, vae=vae, t5=t5, dtype=dtype, offload=offload),)
+        # described now, weights read by the sampler after it has checked its inputs
+        return (load_video_model(model, family="cogvideox", vae=vae, t5=t5, dtype=dtype, offload=offload, defer=True),)
 
 
 NODE_CLASS_MAPPINGS = {"MotionComicLoadCogVideoX": MotionComicLoadCogVideoX}

@@ -55,10 +55,11 @@ class MotionComicLoadSTDiT:
         }
 
     def load(self, model, vae, t5, dtype, t5_dtype, device, offload):
-        from ..loaders.opensora.pipeline import load_opensora
+        from ..loaders.registry import load_video_model
 
         dev = None if device == "auto" else device
-        return (load_opensora(model, vae, t5, dtype=dtype, device=dev, offload=offload, t5_dtype=t5_dtype),)
+        return (load_video_model(model, family="opensora", vae=vae, t5=t5, dtype=dtype, device=dev, offload=offload,
+                                 t5_dtype=t5_dtype, defer=True),)
 
 
 NODE_CLASS_MAPPINGS = {"MotionComicLoadSTDiT": MotionComicLoadSTDiT}

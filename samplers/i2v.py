@@ -109,6 +109,8 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
     plan = fr.plan_frame(src, frame, framing)
     framed = fr.apply_plan(img, plan, fill)
     report.append("framing " + plan.describe())
+    if hasattr(model, "ensure_loaded"):
+        model.ensure_loaded()  # every check above ran before the weights are read
     frames = engine_for(model.family)(model, framed, prompt, negative_prompt, num_frames=n, steps=steps,
                                       cfg=cfg, seed=seed, options=options, report=report)
     out = fr.crop_to_content(frames, plan, resize_back)

@@ -10,32 +10,9 @@ cached per file.
 """
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
-
 from ..errors import MotionComicError
 from ..loaders.video_model import FrameCounts, FrameSpec
 from .framing import choose_frame, plan_frame
-
-
-@functools.lru_cache(maxsize=32)
-def _cogvideox_rules(path: str, mtime: float) -> tuple[FrameSpec, FrameCounts]:
-    from ..loaders import checkpoints
-    from ..loaders.cogvideox_config import rules_for, transformer_config_from_checkpoint, variant_of_config
-
-    p = Path(path)
-    if p.is_dir():
-        cfg = json.loads((p / "transformer" / "config.json").read_text())
-        variant = variant_of_config(cfg, p.name)
-        vae_cfg = p / "vae" / "config.json"
-        scale = 2 ** (len(json.loads(vae_cfg.read_text())["block_out_channels"]) - 1) if vae_cfg.exists() else 8
-    else:
-        first = lambda n: next(checkpoints.iter_tensors(p, [n]))[1]  # noqa: E731
-        variant, cfg = transformer_config_from_checkpoint(checkpoints.read_shapes(p), p, read_tensor=first)
-        scale = 8
-    rules = rules_for(variant, cfg, scale)
-    return rules["frame"], rules["frame_counts"]
 
 
 #: Largest image side the preview plans for (a real image is far smaller; this bounds the work).
@@ -47,6 +24,7 @@ def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameC
     """Frame and frame-count rules of the model a loader node will load."""
     if loader == "MotionComicLoadCogVideoX":
         from ..loaders.cogvideox import model_choices, resolve_model
+        from ..loaders.cogvideox_config import rules_from_files
 
         name = widgets.get("model", "")
         if name not in model_choices():
@@ -56,7 +34,8 @@ def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameC
             raise MotionComicError("no preview for pickle checkpoints (.pt/.bin/.pth): the plan is shown "
                                    "when the graph runs; convert the file to .safetensors to see it here")
         try:
-            return _cogvideox_rules(str(path), path.stat().st_mtime)
+            rules = rules_from_files(str(path), path.stat().st_mtime)[1]
+            return rules["frame"], rules["frame_counts"]
         except MotionComicError:
             raise
         except Exception as e:  # unreadable config or header: say what, not where

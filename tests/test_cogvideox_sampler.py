@@ -2,6 +2,7 @@
 counts, token truncation reported, cancel, VAE tiling, offload, and the nodes called directly."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -212,3 +213,29 @@ def test_nodes_called_directly(mdir, models, characters):
     assert parse_color("0,128,255") == (0.0, 128 / 255, 1.0)
     with pytest.raises(MotionComicError, match="not a colour"):
         parse_color("red")
+
+
+def test_loader_node_defers_weights_until_the_sampler_checked_its_inputs(models_dir, characters):
+    """A wrong frame count or a too-small image is reported before any weight is read."""
+    import tiny_cogvideox as tc
+    from PIL import Image
+
+    from motioncomic.errors import MotionComicError
+    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
+    from motioncomic.nodes.load_cogvideox import MotionComicLoadCogVideoX
+
+    tc.install_for_workflows(models_dir)
+    (model,) = MotionComicLoadCogVideoX().load(tc.WORKFLOW_MODEL, "(from model folder)", "(from model folder)",
+                                               "fp32", "none")
+    assert not model.loaded and set(model.components) == {"tokenizer"}  # rules and tokenizer only
+    assert model.frame_counts.is_valid(9)
+    image = torch.from_numpy(np.asarray(Image.open(characters / "fairy_girl.png").convert("RGB"),
+                                        dtype=np.float32) / 255)[None]
+    node = MotionComicImageToVideo()
+    with pytest.raises(MotionComicError, match="Nearest valid"):
+        node.generate(model, image, "she waves", "", 10, 2, 6.0, 0, "pad", "#000000", 0, False)
+    with pytest.raises(MotionComicError, match="at least 16x16"):
+        node.generate(model, image[:, :8, :8], "she waves", "", 9, 2, 6.0, 0, "pad", "#000000", 0, False)
+    assert not model.loaded  # still nothing read
+    frames = node.generate(model, image[:, :64, :64], "she waves", "", 9, 2, 6.0, 0, "pad", "#000000", 0, False)[0]
+    assert model.loaded and frames.shape[0] == 9 and "transformer" in model.components
