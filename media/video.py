@@ -296,7 +296,9 @@ def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int =
         finally:
             gen.close()
 
-    return {"fps": fps / every_nth, "source_fps": fps, "size": (w, h)}, frames()
+    duration = float(meta.get("duration") or 0)
+    estimate = int(round(duration * fps)) if 0 < duration < 1e7 else 0  # from the container: may be off by a few
+    return {"fps": fps / every_nth, "source_fps": fps, "size": (w, h), "frames": estimate}, frames()
 
 
 def _frame_duration_fps(path: Path) -> float | None:
@@ -311,20 +313,70 @@ def _frame_duration_fps(path: Path) -> float | None:
     return 1000.0 / ms if ms > 0 else None
 
 
+def available_memory() -> int:
+    """Bytes of memory available to this process now (``MemAvailable``; physical memory elsewhere)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+#: Share of the available memory one decoded clip may take (the rest is for the models and copies).
+MEMORY_SHARE = 0.5
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def check_fits(frames: int, width: int, height: int, name: str = "the clip") -> None:
+    """Refuse to decode ``frames`` float32 frames that would not fit; name the frame cap to set."""
+    per_frame = width * height * 3 * 4
+    budget = int(available_memory() * MEMORY_SHARE)
+    if frames * per_frame > budget:
+        cap = max(1, budget // per_frame)
+        raise MotionComicError(
+            f"{name} has about {frames} frames of {width}x{height}: as float32 frames that is "
+            f"{_size(frames * per_frame)}, more than half of the {_size(available_memory())} "
+            f"of memory available. Set the frame cap (max_frames / frame_load_cap) to at most {cap}, skip "
+            "frames (every_nth), or load a shorter or smaller clip.")
+
+
 def read_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int = 1,
                max_frames: int = 0) -> tuple[np.ndarray, float]:
-    """Decode a video into float32 frames ``[N,H,W,3]`` in 0..1 and its fps (after ``every_nth``)."""
+    """Decode a video into float32 frames ``[N,H,W,3]`` in 0..1 and its fps (after ``every_nth``).
+
+    The frame count is estimated from the container first and refused when the frames would not fit
+    in memory (:func:`check_fits`); frames are converted into one float32 buffer as they arrive (the
+    clip is never held twice).
+    """
     meta, it = iter_video(path, skip_first=skip_first, every_nth=every_nth, max_frames=max_frames)
-    frames = []
+    w, h = meta["size"]
+    expected = meta.get("frames") or 0
+    expected = max(0, expected - skip_first) // every_nth if expected else 0
+    if max_frames:
+        expected = min(expected, max_frames) if expected else max_frames
+    if expected:
+        check_fits(expected, w, h, Path(path).name)
+    out = np.empty((max(expected, 1), h, w, 3), dtype=np.float32)
+    n = 0
     for f in it:
-        frames.append(f)
+        if n == len(out):  # the container under-reported its length: grow by a quarter, re-checked
+            check_fits(n + max(1, n // 4), w, h, Path(path).name)
+            out = np.concatenate([out, np.empty((max(1, n // 4), h, w, 3), np.float32)])
+        np.multiply(f, 1.0 / 255.0, out=out[n], dtype=np.float32)
+        n += 1
         host.check_cancel()
-    if not frames:
+    if not n:
         raise MotionComicError(f"no frames read from {Path(path).name} (skip_first={skip_first} too large?)")
-    out = np.empty((len(frames), *frames[0].shape), dtype=np.float32)
-    for i, f in enumerate(frames):
-        np.multiply(f, 1.0 / 255.0, out=out[i], dtype=np.float32)
-    return out, meta["fps"]
+    return out[:n], meta["fps"]
 
 
 def probe_video(path: str | os.PathLike) -> dict:

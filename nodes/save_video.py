@@ -20,7 +20,7 @@ class MotionComicSaveVideo:
     OUTPUT_NODE = True
     RETURN_TYPES = ("STRING",)
     RETURN_NAMES = ("filepath",)
-    OUTPUT_TOOLTIPS = ("Absolute path of the saved file.",)
+    OUTPUT_TOOLTIPS = ("Path of the saved file relative to ComfyUI's output (or temp) folder.",)
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -44,6 +44,20 @@ class MotionComicSaveVideo:
             },
             "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
         }
+
+    @classmethod
+    def VALIDATE_INPUTS(cls, filename_prefix="motioncomic/clip", save_output=True, **_):
+        """Before the graph runs: a prefix that leaves the output folder or a folder that cannot be
+        created is reported now, not after minutes of generation."""
+        from .. import host
+        from ..errors import MotionComicError
+
+        if save_output:
+            try:
+                host.check_output_prefix(filename_prefix)
+            except MotionComicError as e:
+                return str(e)
+        return True
 
     def save(self, images, fps, filename_prefix, format, crf, quality, save_output=True,
              prompt=None, extra_pnginfo=None):
@@ -69,7 +83,7 @@ class MotionComicSaveVideo:
         result = {"filename": filename, "subfolder": subfolder, "type": "output" if save_output else "temp"}
         # ComfyUI's own video savers report {"images": [...], "animated": (True,)}; the frontend
         # then shows a <video> (mp4/webm) or an animated image (webp/gif).
-        return {"ui": {"images": [result], "animated": (True,)}, "result": (str(path),)}
+        return {"ui": {"images": [result], "animated": (True,)}, "result": (host.relative_to_output(path),)}
 
 
 NODE_CLASS_MAPPINGS = {"MotionComicSaveVideo": MotionComicSaveVideo}

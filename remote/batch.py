@@ -69,7 +69,12 @@ def read_jobs(path: str | os.PathLike, default_workflow: str | os.PathLike | Non
     """
     p = Path(path)
     try:
-        rows = list(csv.DictReader(p.read_text(encoding="utf-8-sig").splitlines()))
+        with open(p, newline="", encoding="utf-8-sig") as f:  # the csv module's own newline handling:
+            reader = csv.DictReader(f)                          # a quoted prompt may span lines
+            rows, lines = [], []
+            for row in reader:  # a row ends on line_num and spans as many lines as its values hold
+                rows.append(row)
+                lines.append(reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str)))
     except OSError as exc:
         raise MotionComicError(f"cannot read the jobs file {p}: {exc}") from exc
     if not rows:
@@ -78,7 +83,7 @@ def read_jobs(path: str | os.PathLike, default_workflow: str | os.PathLike | Non
     if unknown:
         raise MotionComicError(f"{p.name}: unknown columns {sorted(unknown)}; use id,image,prompt,seed,workflow")
     jobs, seen, problems = [], set(), []
-    for i, row in enumerate(rows, start=2):  # line numbers as an editor shows them
+    for n, (i, row) in enumerate(zip(lines, rows), start=1):  # i: the row's first line as an editor shows it
         get = lambda k: (row.get(k) or "").strip()  # noqa: E731
         wf = get("workflow") or (str(default_workflow) if default_workflow else "")
         if not wf:
@@ -98,7 +103,7 @@ def read_jobs(path: str | os.PathLike, default_workflow: str | os.PathLike | Non
                 seed = int(get("seed"))
             except ValueError:
                 problems.append(f"line {i}: seed {get('seed')!r} is not an integer")
-        jid = _safe_id(get("id") or f"job{i - 1:04d}")
+        jid = _safe_id(get("id") or f"job{n:04d}")
         if jid in seen:
             problems.append(f"line {i}: duplicate job id {jid}")
         seen.add(jid)

@@ -286,7 +286,14 @@ class ComfyClient:
 def _parse_event(msg: str, prompt_id: str) -> tuple[dict, bool] | None:
     """``(event, finished)`` for a websocket text message about ``prompt_id`` (None: another
     prompt's). ``finished``: the server says the prompt is done."""
-    ev = json.loads(msg)
+    try:
+        ev = json.loads(msg)
+    except ValueError:
+        log.warning("ignoring a websocket message that is not JSON: %r", msg[:80])
+        return None
+    if not isinstance(ev, dict) or not isinstance(ev.get("data") or {}, dict):
+        log.warning("ignoring a websocket message of unknown shape: %r", msg[:80])
+        return None
     data = ev.get("data") or {}
     if data.get("prompt_id") not in (None, prompt_id):
         return None

@@ -81,6 +81,9 @@ class WebSocket:
                 raise WebSocketError("websocket closed by the server")
             self._buf += chunk
 
+    #: Largest frame / message accepted (ComfyUI's biggest are preview images of a few MB).
+    MAX_MESSAGE_BYTES = 64 * 2**20
+
     def _frame(self) -> tuple[bool, int, bytes]:
         self._need(2)
         b0, b1 = self._buf[0], self._buf[1]
@@ -94,6 +97,8 @@ class WebSocket:
             self._need(10)
             (n,) = struct.unpack("!Q", self._buf[2:10])
             off = 10
+        if n > self.MAX_MESSAGE_BYTES:  # refuse before reading (or allocating) the payload
+            raise WebSocketError(f"websocket frame of {n} bytes exceeds the {self.MAX_MESSAGE_BYTES // 2**20} MiB cap")
         mask = None
         if masked:
             self._need(off + 4)
@@ -142,6 +147,8 @@ class WebSocket:
                 kind, parts = op, [payload]
             elif op == 0:
                 parts.append(payload)
+                if sum(map(len, parts)) > self.MAX_MESSAGE_BYTES:
+                    raise WebSocketError(f"websocket message exceeds the {self.MAX_MESSAGE_BYTES // 2**20} MiB cap")
             if fin and kind is not None:
                 data = b"".join(parts)
                 return data.decode("utf-8") if kind == 1 else data

@@ -165,3 +165,18 @@ def test_parallel_writers_do_not_collide(tmp_path):
     [t.start() for t in ts]
     [t.join() for t in ts]
     assert errors == [] and sorted(p.name for p in tmp_path.iterdir()) == ["p0.webp", "p1.webp", "p2.webp"]
+
+
+def test_read_video_refuses_a_clip_that_would_not_fit(tmp_path, monkeypatch):
+    """A 4K 10-minute clip with no frame cap: refused from its header, naming the cap to set."""
+    from motioncomic.media import video as V
+
+    clip = tmp_path / "clip.mp4"
+    V.write_video(np.zeros((24, 64, 96, 3), np.float32), clip, fps=24)
+    monkeypatch.setattr(V, "available_memory", lambda: 2 * 24 * 64 * 96 * 3 * 4 - 1)  # room for ~23 frames
+    with pytest.raises(MotionComicError, match=r"about 24 frames of 96x64.*frame cap .* at most 23"):
+        V.read_video(clip)
+    frames, fps = V.read_video(clip, max_frames=10)  # the cap the message names works
+    assert frames.shape == (10, 64, 96, 3) and frames.dtype == np.float32
+    with pytest.raises(MotionComicError, match=r"about 36000 frames of 3840x2160"):
+        V.check_fits(36000, 3840, 2160, "about 10 minutes of 4K")  # what a 4K 10-minute header gives

@@ -40,8 +40,8 @@ def test_save_node_writes_decodable_file_with_comfy_naming(folders, fmt):
     assert ui["animated"] == (True,)
     assert ui["images"] == [{"filename": f"hero_00001_.{fmt}", "subfolder": "clips", "type": "output"}]
     (path,) = res["result"]
-    assert path == str(out / "clips" / f"hero_00001_.{fmt}")
-    info = video.probe_video(path)
+    assert path == f"clips/hero_00001_.{fmt}"  # relative to the output folder: no server path to API clients
+    info = video.probe_video(out / path)
     assert info["frames"] == 5 and info["size"] == (40, 24)
     assert info["fps"] == pytest.approx(8.0, abs=0.4)
     res2 = _save(_frames(), format=fmt)  # counter advances, first file untouched
@@ -53,15 +53,23 @@ def test_save_node_preview_only_goes_to_temp(folders, tmp_path, monkeypatch):
     res = _save(_frames(n=2), save_output=False)
     assert res["ui"]["images"][0]["type"] == "temp"
     assert not out.exists() or not any(out.rglob("*.mp4"))
-    assert res["result"][0].startswith(str(host.temp_dir()))
+    assert (host.temp_dir() / res["result"][0]).is_file()
 
 
 def test_save_node_embeds_prompt_without_api_key(folders):
     key = "sk-" + "Zz9Yy8Xx7Ww6Vv5Uu4"
     prompt = {"1": {"class_type": "MotionComicExpandPrompt", "inputs": {"prompt": "she smiles", "api_key": key}}}
     res = _save(_frames(n=2), prompt=prompt, extra_pnginfo={"workflow": {"nodes": [{"widgets_values": [key]}]}})
-    data = open(res["result"][0], "rb").read()
+    data = open(folders[0] / res["result"][0], "rb").read()
     assert b"she smiles" in data and key.encode() not in data
+
+
+def test_save_node_checks_its_folder_before_the_graph_runs(folders, tmp_path):
+    out, _ = folders
+    assert MotionComicSaveVideo.VALIDATE_INPUTS(filename_prefix="clips/ok", save_output=True) is True
+    assert "invalid filename_prefix" in MotionComicSaveVideo.VALIDATE_INPUTS(filename_prefix="../../etc/x")
+    (out / "blocked").write_text("a file where a folder should be")
+    assert "cannot create the output folder" in MotionComicSaveVideo.VALIDATE_INPUTS(filename_prefix="blocked/x")
 
 
 def test_save_node_bad_inputs(folders, tmp_path, monkeypatch):
