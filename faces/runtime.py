@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from .. import host
 from ..errors import MotionComicError
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ def open_model(path: str | os.PathLike, preference: str = "auto") -> OnnxModel:
         for k in [k for k in _sessions if k[0] == key[0] and k != key]:
             del _sessions[k]
         _sessions[key] = model
+    host.touch_cache(CACHE_NAME)  # ComfyUI's "Unload models" / /free now also closes these sessions
     log.info("opened %s on %s", path.name, ", ".join(model.providers))
     return model
 
@@ -249,6 +251,16 @@ def clear_cache() -> None:
 def cached_sessions() -> int:
     with _lock:
         return len(_sessions)
+
+
+def _cached_bytes() -> int:
+    """What the cached sessions weigh, estimated from their files (ONNX Runtime holds about that)."""
+    with _lock:
+        return sum(k[2] for k in _sessions)
+
+
+CACHE_NAME = "faces/onnx-sessions"
+host.register_cache(CACHE_NAME, clear_cache, _cached_bytes)
 
 
 def read_initializer(path: str | os.PathLike, name: str | None = None, shape: tuple | None = None):

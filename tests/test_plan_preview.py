@@ -44,3 +44,30 @@ def test_unknown_loader_and_missing_size():
         plan_for_query({"loader": "KSampler", "width": "10", "height": "10"})
     with pytest.raises(MotionComicError, match="width, height"):
         plan_for_query({"loader": "MotionComicLoadSTDiT"})
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../../x.bin", "CogVideo", "no-such-model", "", "../secret"])
+def test_plan_route_accepts_only_the_loaders_own_choices(models_dir, tmp_path, name):
+    tiny_cogvideox.install_for_workflows(models_dir)
+    (tmp_path / "secret").write_text("x")
+    with pytest.raises(MotionComicError) as e:
+        plan_for_query({"loader": "MotionComicLoadCogVideoX", "loader.model": name, "width": "400", "height": "400"})
+    assert str(e.value) == "unknown model: choose one from the loader's list"  # nothing about the disk
+
+
+def test_plan_route_never_unpickles_a_legacy_file(models_dir):
+    tiny_cogvideox.install_for_workflows(models_dir)
+    big = models_dir / "diffusion_models" / "legacy-2gb.bin"
+    big.parent.mkdir(exist_ok=True)
+    with open(big, "wb") as f:  # sparse: 2 GB on paper, nothing on disk; reading it would stall the server
+        f.truncate(2 * 2**30)
+    with pytest.raises(MotionComicError, match="no preview for pickle checkpoints"):
+        plan_for_query({"loader": "MotionComicLoadCogVideoX", "loader.model": "legacy-2gb.bin",
+                        "width": "400", "height": "400"})
+
+
+@pytest.mark.parametrize("query", [{"width": "100000", "height": "10"}, {"width": "0", "height": "10"},
+                                   {"width": "10", "height": "10", "frames": "999999999"}])
+def test_plan_route_bounds_sizes(query):
+    with pytest.raises(MotionComicError, match="must be 1..16384"):
+        plan_for_query({"loader": "MotionComicLoadSTDiT", **query})
