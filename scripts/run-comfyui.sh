@@ -8,7 +8,8 @@
 #   ./scripts/run-comfyui.sh -- --lowvram    # anything after -- goes to ComfyUI's main.py
 #
 # Environment:
-#   COMFYUI_DIR     ComfyUI checkout (default: ~/.local/share/motioncomic/ComfyUI, cloned from GitHub)
+#   COMFYUI_DIR     ComfyUI checkout (default: ~/.local/share/motioncomic/ComfyUI, cloned from
+#                   GitHub with --depth 1 when the folder has no main.py)
 #   COMFYUI_PYTHON  interpreter to use (default: a venv at $COMFYUI_DIR/venv, created if missing)
 #   COMFYUI_BASE    optional --base-directory (models/, custom_nodes/, input/, output/ live there)
 #   HOST, PORT      where to listen (default 127.0.0.1:8188)
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --no-start) START=0 ;;
     --skip-install) INSTALL=0 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -77,6 +78,18 @@ if [ "$INSTALL" = 1 ]; then
   grep -viE '^\s*(torch|torchvision|torchaudio)\b' "$COMFYUI_DIR/requirements.txt" > "$REQ" || true
   say "installing ComfyUI's and the pack's requirements (torch $TORCH_VERSION kept)"
   "$PY" -m pip install -r "$REQ" -c "$PIN"
+  # ComfyUI's audio nodes need torchaudio built for this very torch: same version, same index
+  # (torch 2.x.y pairs with torchaudio 2.x.y; the local tag +cu124 / +cpu names the index).
+  if ! "$PY" -c "import torchaudio" >/dev/null 2>&1; then
+    TAG="$("$PY" -c 'import torch; v=torch.__version__; print(v.split("+")[1] if "+" in v else "")')"
+    AUDIO_INDEX="${TORCH_INDEX_URL:-}"
+    [ -z "$AUDIO_INDEX" ] && [ -n "$TAG" ] && AUDIO_INDEX="https://download.pytorch.org/whl/$TAG"
+    say "installing torchaudio==$TORCH_VERSION${AUDIO_INDEX:+ from $AUDIO_INDEX} (ComfyUI's audio nodes)"
+    if ! "$PY" -m pip install "torchaudio==$TORCH_VERSION" -c "$PIN" ${AUDIO_INDEX:+--index-url "$AUDIO_INDEX"}; then
+      say "torchaudio $TORCH_VERSION could not be installed; ComfyUI will start without its audio nodes."
+      say "Fix: $PY -m pip install torch==$TORCH_VERSION torchaudio==$TORCH_VERSION --index-url <your torch's index>"
+    fi
+  fi
   "$PY" -m pip install -r "$PACK/requirements.txt" -c "$PIN"
   # makes `python -m motioncomic` (headless route, API client) work from any folder
   "$PY" -m pip install --no-deps -e "$PACK"

@@ -27,3 +27,14 @@ def test_entry_points_exist():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert cfg["project"]["scripts"]["motioncomic"] == "motioncomic.cli:main"
     assert (ROOT / "cli.py").is_file() and (ROOT / "__main__.py").is_file()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("2. **Test**"):]
+    command = re.search(r"```bash\n\s*(.+?)\n\s*```", block, re.S).group(1).strip()
+    ci = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd "))]
+    assert ci == [command]
+    assert "torch==2.13.0" not in (ROOT / "requirements.txt").read_text()  # the pin lives in the test setup only
