@@ -117,3 +117,9 @@ def test_status_and_cache_never_hold_credentials_or_query(server, tmp_path):
                       cache=cache)
     assert r.source == "llm" and "token=abc" not in r.status
     assert "abc" not in "".join(p.read_text() for p in (tmp_path / "c").glob("*.json"))
+
+
+@pytest.mark.parametrize("name", ["/etc", "../../models", "~/.cache/huggingface"])
+def test_local_backend_model_stays_inside_models_llm(models_dir, name):
+    r = expand_prompt("she waves", settings=LLMSettings(backend="local", model=name), cache=PromptCache())
+    assert r.source == "fallback" and "not a name inside the model folders" in r.status

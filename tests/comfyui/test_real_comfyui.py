@@ -144,3 +144,49 @@ def test_batch_jobs_on_the_real_server(server, tmp_path):
     assert manifest["summary"]["ok"] == len(chars)
     for r in manifest["jobs"]:
         assert r["files"] and all((tmp_path / "renders" / f).is_file() for f in r["files"])
+
+
+def _memory(url):
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/motioncomic/memory", timeout=30) as r:
+        return json.loads(r.read())["models"]
+
+
+def test_free_with_unload_models_releases_a_loaded_cogvideox(server, server_log, tmp_path):
+    """Our models live in ComfyUI's model management: "Unload models" (POST /free) releases them."""
+    import time
+    import urllib.request
+
+    from motioncomic.remote.comfy_api import ComfyClient
+    from motioncomic.remote.workflow import load_workflow
+
+    url, base = server
+    ComfyClient(url, timeout=120).run(load_workflow(ROOT / "workflows" / "api" / "cogvideox_i2v.json"), tmp_path,
+                                      timeout=900)
+    loaded = [m for m in _memory(url) if m["loaded"] and "transformer" in m["name"]]
+    assert loaded, f"no CogVideoX transformer registered with model management: {_memory(url)}\n{server_log()}"
+    req = urllib.request.Request(url + "/free", data=json.dumps({"unload_models": True}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(req, timeout=30).read()
+    for _ in range(100):  # the queue applies the flag between prompts
+        if not any(m["loaded"] for m in _memory(url) if m["name"] in {x["name"] for x in loaded}):
+            break
+        time.sleep(0.2)
+    still = [m["name"] for m in _memory(url) if m["loaded"] and m["name"] in {x["name"] for x in loaded}]
+    assert still == [], f"still loaded after /free: {still}\n{server_log()}"
+
+
+@pytest.mark.parametrize("query", ["loader=MotionComicLoadCogVideoX&loader.model=/etc/passwd&width=10&height=10",
+                                   "loader=MotionComicLoadCogVideoX&loader.model=../../x.bin&width=10&height=10",
+                                   "loader=MotionComicLoadCogVideoX&loader.model=CogVideo&width=10&height=10",
+                                   "loader=KSampler&width=10&height=10", "width=abc"])
+def test_plan_route_answers_bad_requests_with_400(server, query):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{server[0]}/motioncomic/plan?{query}", timeout=30)
+    assert e.value.code == 400
+    body = json.loads(e.value.read())
+    assert "error" in body and "/etc" not in body["error"] and "Traceback" not in body["error"]
