@@ -162,8 +162,11 @@ def test_free_with_unload_models_releases_a_loaded_cogvideox(server, server_log,
     from motioncomic.remote.workflow import load_workflow
 
     url, base = server
-    ComfyClient(url, timeout=120).run(load_workflow(ROOT / "workflows" / "api" / "cogvideox_i2v.json"), tmp_path,
-                                      timeout=900)
+    graph = load_workflow(ROOT / "workflows" / "api" / "cogvideox_i2v.json")
+    loader = next(n for n in graph.values() if n["class_type"] == "MotionComicLoadCogVideoX")
+    loader["inputs"]["offload"] = "none"  # everything stays resident (offload "model" unloads after each use)
+    next(n for n in graph.values() if n["class_type"] == "MotionComicImageToVideo")["inputs"]["steps"] = 2
+    ComfyClient(url, timeout=120).run(graph, tmp_path, timeout=900)
     loaded = [m for m in _memory(url) if m["loaded"] and "transformer" in m["name"]]
     assert loaded, f"no CogVideoX transformer registered with model management: {_memory(url)}\n{server_log()}"
     req = urllib.request.Request(url + "/free", data=json.dumps({"unload_models": True}).encode(),
