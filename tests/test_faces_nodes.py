@@ -11,7 +11,7 @@ import pytest
 
 import tiny_faces as tf
 from api_runner import run_api_graph
-from motioncomic import NODE_CLASS_MAPPINGS
+from motioncomic import NODE_CLASS_MAPPINGS, host
 from motioncomic.errors import MotionComicError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_api_workflow_runs_end_to_end(installed, tmp_path):
     diff = np.abs(frames.numpy() - frames_in).max(axis=-1)
     assert (diff > 0.02).sum() > 500  # the faces changed
     assert (diff == 0).mean() > 0.5  # most of each frame is untouched
-    saved = Path(results["5"][0])
+    saved = host.output_dir() / results["5"][0]  # Save Video reports the path inside the output folder
     assert saved.is_file() and saved.suffix == ".mp4"
     back, fps = read_video(saved)
     assert back.shape == frames_in.shape and fps == pytest.approx(8.0)

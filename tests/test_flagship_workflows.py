@@ -14,6 +14,7 @@ import tiny_faces
 import tiny_interpolation
 import tiny_opensora
 from api_runner import run_api_graph
+from motioncomic import host
 from workflow_check import all_definitions, check_api, check_ui
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,7 @@ def test_cogvideox_flagship_runs_end_to_end(studio):
     assert abs(frames.shape[2] / frames.shape[1] - src.shape[2] / src.shape[1]) < 2 / frames.shape[1]
     interp, new_fps = out["8"]
     assert interp.shape[0] == (9 - 1) * 3 + 1 and new_fps == 24.0
-    saved, back_fps = read_video(Path(out["9"][0]))
+    saved, back_fps = read_video(host.output_dir() / out["9"][0])
     assert saved.shape[0] == interp.shape[0] and back_fps == pytest.approx(24.0)
 
 
@@ -80,7 +81,7 @@ def test_opensora_flagship_runs_end_to_end(studio):
     assert frames.shape[1] > frames.shape[2]  # the tall character stays tall
     interp, new_fps = out["9"]
     assert interp.shape[0] == 33 and new_fps == 48.0
-    assert Path(out["10"][0]).is_file()
+    assert (host.output_dir() / out["10"][0]).is_file()
 
 
 def test_finish_clip_flagship_runs_end_to_end(studio):
@@ -92,5 +93,5 @@ def test_finish_clip_flagship_runs_end_to_end(studio):
     assert restored.shape == clip.shape and not (restored == clip).all()  # the face was restored
     interp, new_fps = out["6"]
     assert interp.shape[0] == (count - 1) * 3 + 1 and new_fps == pytest.approx(fps * 3)
-    saved, _ = read_video(Path(out["7"][0]))
+    saved, _ = read_video(host.output_dir() / out["7"][0])
     assert saved.shape[0] == interp.shape[0]
