@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from pack_files import pack_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"tests", "benchmarks", "docs", "scripts", "web", "workflows", ".ci", "build"}
@@ -13,7 +14,7 @@ def test_pyproject_lists_every_subpackage():
     assert cfg["package-dir"] == {"motioncomic": "."}
     listed = set(cfg["packages"])
     found = {"motioncomic"}
-    for init in ROOT.rglob("__init__.py"):
+    for init in pack_files("__init__.py"):
         rel = init.parent.relative_to(ROOT)
         if rel.parts and (rel.parts[0] in SKIP or rel.parts[0].startswith(".") or "egg-info" in rel.parts[0]):
             continue

@@ -9,6 +9,7 @@ import pytest
 
 import node_docs
 from motioncomic import NODE_CLASS_MAPPINGS, host
+from pack_files import pack_files
 
 STALE = "run python tests/node_docs.py"
 
@@ -102,7 +103,7 @@ _VARIABLE = re.compile(r"…|\b(?:N|WxH|X|Y|\d+(?:x\d+)?)\b|'[^']*'")
 
 def _pack_source() -> str:
     root = node_docs.ROOT
-    text = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py")
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pack_files("*.py")
                      if not {"tests", "benchmarks", "scripts"} & set(p.relative_to(root).parts))
     return re.sub(r"([\"'])\s*\n\s*f?\1", "", text)  # join implicitly concatenated string literals
 
