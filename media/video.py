@@ -261,8 +261,8 @@ def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int =
                max_frames: int = 0) -> tuple[dict, Iterator[np.ndarray]]:
     """Open a video: returns ``(meta, frames)`` where frames yield uint8 ``[H,W,3]`` arrays.
 
-    ``meta`` has ``fps`` (of the returned frames, i.e. divided by ``every_nth``), ``size`` (W, H)
-    and ``source_fps``.
+    ``meta`` has ``fps`` (of the returned frames, i.e. divided by ``every_nth``), ``size`` (W, H),
+    ``source_fps`` and ``duration`` (seconds as the container states it; 0 when unknown).
     """
     p = Path(path)
     if not p.is_file():
@@ -298,7 +298,8 @@ def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int =
 
     duration = float(meta.get("duration") or 0)
     estimate = int(round(duration * fps)) if 0 < duration < 1e7 else 0  # from the container: may be off by a few
-    return {"fps": fps / every_nth, "source_fps": fps, "size": (w, h), "frames": estimate}, frames()
+    return ({"fps": fps / every_nth, "source_fps": fps, "size": (w, h), "frames": estimate, "duration": duration},
+            frames())
 
 
 def _frame_duration_fps(path: Path) -> float | None:
