@@ -158,5 +158,4 @@ class DatasetStore:
         _atomic_write(self.root / "videos.txt", "".join(r.video + "\n" for r in recs))
 
     def _rewrite_manifest(self) -> None:
-        if (self.root / MANIFEST).exists():
-            _atomic_write(self.root / MANIFEST, "".join(r.to_json() + "\n" for r in self.records.values()))
+        _atomic_write(self.root / MANIFEST, "".join(r.to_json() + "\n" for r in self.records.values()))
