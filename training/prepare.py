@@ -171,7 +171,10 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
         log.info("dropped %s %s: %s", path.name, key, reason)
 
     try:
-        meta, frames = iter_video(path)
+        meta, frames = iter_video(path)  # the source's size and rate; frames are decoded below
+        frames.close()
+        size = clip_size(*meta["size"], settings.max_side)
+        meta, frames = iter_video(path, size=size)  # ffmpeg scales in its own process
     except MotionComicError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "unknown error"
         log.warning("skipping %s: ffmpeg cannot read it (%s)", path, first)
@@ -186,13 +189,12 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
              "repeat): use --fps source or a lower --fps")
         store.mark_video(fp, source=str(path), status="done", clips=0)
         return
-    size = clip_size(*meta["size"], settings.max_side)
     est = max(1, round(meta.get("duration", 0) * src_fps))
     bar = host.Progress(est, f"{path.name[:24]}")
     stem, kept = _stem(path), 0
     store.mark_video(fp, source=str(path), status="partial")
     try:
-        for ev in cut_windows(frames, src_fps, length=settings.frames, fps=settings.fps, size=size,
+        for ev in cut_windows(frames, src_fps, length=settings.frames, fps=settings.fps,
                               margin=settings.margin, cut_threshold=settings.cut_threshold,
                               flow_side=settings.flow_side, on_frame=lambda i: (i + 1) % 8 or bar.update_absolute(i + 1)):
             if isinstance(ev, ShortShot):
@@ -237,7 +239,7 @@ def _write_clip(store: DatasetStore, rec: ClipRecord, ev: Window, settings: Prep
     png = rec.image_path(store.root)
     tmp = png.with_name(f".{png.stem}.partial-{os.getpid()}.png")
     try:
-        Image.fromarray(np.ascontiguousarray(ev.frames[0])).save(tmp, format="PNG")
+        Image.fromarray(np.ascontiguousarray(ev.frames[0])).save(tmp, format="PNG", compress_level=3)
         os.replace(tmp, png)
     finally:
         tmp.unlink(missing_ok=True)

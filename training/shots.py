@@ -2,7 +2,7 @@
 
 One pass over the decoded frames, holding at most ``frames + margin`` clip frames:
 
-1. every source frame gets a small thumbnail (long side ``flow_side``); consecutive thumbnails go
+1. every source frame gets a small thumbnail (long side <= ``flow_side``); consecutive thumbnails go
    through our scene-cut detector (:func:`..interpolation.cuts.cut_score`), so a cut between two
    frames that the frame-rate change skips is still seen;
 2. the source is resampled to the clip rate by taking the nearest source frame (never repeating
@@ -71,15 +71,17 @@ def clip_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(width * s) // 2 * 2), max(2, int(height * s) // 2 * 2)
 
 
-def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def box_thumbnail(frame: np.ndarray, side: int) -> np.ndarray:
+    """Integer-factor box-filter thumbnail, long side at most ``side`` (an odd remainder of rows or
+    columns is trimmed: OpenCV's area resize is several times faster at an exact integer factor)."""
     import cv2
 
     h, w = frame.shape[:2]
-    if (w, h) == size:
-        return frame
-    if w - size[0] <= 1 and h - size[1] <= 1:  # only rounding to even: crop, do not resample
-        return np.ascontiguousarray(frame[: size[1], : size[0]])
-    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    f = max(1, math.ceil(max(h, w) / side))
+    if f == 1:
+        return frame.copy()  # decoded frames are read-only views of ffmpeg's buffer
+    th, tw = max(1, h // f), max(1, w // f)
+    return cv2.resize(frame[: th * f, : tw * f], (tw, th), interpolation=cv2.INTER_AREA)
 
 
 class MotionMeter:
@@ -103,17 +105,15 @@ def cut_windows(
     *,
     length: int,
     fps: float | None = None,
-    size: tuple[int, int],
     margin: int = 2,
     cut_threshold: float = DEFAULT_THRESHOLD,
     flow_side: int = 256,
     on_frame: Callable[[int], None] | None = None,
 ) -> Iterator[Window | ShortShot]:
-    """Split decoded uint8 ``[H, W, 3]`` source frames into clips of ``length`` frames at ``fps``
-    (None = ``source_fps``) and size ``size`` (W, H); yields windows and short shots in order.
-
-    ``on_frame(i)`` is called after each source frame (progress, cancel)."""
-    import cv2
+    """Split decoded uint8 ``[H, W, 3]`` source frames (already at the clip size: ``iter_video``
+    scales them in ffmpeg) into clips of ``length`` frames at ``fps`` (None = ``source_fps``);
+    yields windows and short shots in order. ``on_frame(i)`` is called after each source frame
+    (progress, cancel)."""
     import torch
 
     fps = float(fps or source_fps)
@@ -122,20 +122,17 @@ def cut_windows(
         raise ValueError(f"clip rate {fps} is above the source rate {source_fps}")
     meter = MotionMeter()
     shot = _Shot(0)
-    prev_cut_thumb = None
+    prev_cut = None
     k = 0  # next clip-rate frame to take
-    thumb_size = cut_size = None
     for i, frame in enumerate(frames):
-        if thumb_size is None:
-            thumb_size, cut_size = _side(frame.shape, flow_side), _side(frame.shape, CUT_SIDE)
-        thumb = cv2.resize(frame, thumb_size, interpolation=cv2.INTER_AREA)
-        # the detector's own 96-px thumbnail, made here with OpenCV: torch's area resize of every
-        # frame costs ten times more when the cores are shared
-        cur = torch.from_numpy(cv2.resize(thumb, cut_size, interpolation=cv2.INTER_AREA)).float().div_(255.0)
-        if prev_cut_thumb is not None and cut_score(prev_cut_thumb, cur) > cut_threshold:
-            yield from _close(shot, fps, length, margin)
+        thumb = box_thumbnail(frame, flow_side)
+        # the detector's own <= 96 px thumbnail, made here: torch's area resize of every frame
+        # costs ten times more than OpenCV's when the cores are shared
+        cur = torch.from_numpy(box_thumbnail(thumb, CUT_SIDE)).float().div_(255.0)
+        if prev_cut is not None and cut_score(prev_cut, cur) > cut_threshold:
+            yield from _close(shot, fps)
             shot = _Shot(shot.index + 1)
-        prev_cut_thumb = cur
+        prev_cut = cur
         if int(math.floor(k * step + 0.5)) <= i:
             k += 1
             t = i / source_fps
@@ -143,26 +140,20 @@ def cut_windows(
             if shot.seen == 0:
                 shot.start = t
             shot.last, shot.prev_thumb = t, thumb
-            shot.buffer.append((_fit(frame, size), t, motion))
+            shot.buffer.append((frame, t, motion))
             shot.seen += 1
             if len(shot.buffer) > length + margin:
                 shot.buffer.popleft()
             if shot.seen == margin + (shot.windows + 1) * length + margin:
                 items = list(shot.buffer)[:length]
                 yield Window(shot.index, shot.windows, [f for f, _, _ in items], items[0][1],
-                             float(np.mean([m for _, _, m in items[1:]])) if length > 1 else 0.0)
+                             float(np.mean([m for _, _, m in items[1:]])))
                 shot.windows += 1
         if on_frame is not None:
             on_frame(i)
-    yield from _close(shot, fps, length, margin)
+    yield from _close(shot, fps)
 
 
-def _side(shape: tuple[int, ...], side: int) -> tuple[int, int]:
-    h, w = shape[:2]
-    s = min(1.0, side / max(h, w))
-    return max(16, round(w * s)), max(16, round(h * s))
-
-
-def _close(shot: _Shot, fps: float, length: int, margin: int) -> Iterator[ShortShot]:
+def _close(shot: _Shot, fps: float) -> Iterator[ShortShot]:
     if shot.windows == 0 and shot.seen > 0:
         yield ShortShot(shot.index, shot.seen, shot.start, shot.last + 1.0 / fps)
