@@ -47,8 +47,8 @@ def _shots(seconds: float, fps: float):
 
     lengths = [7, 3, 9, 13, 2, 8, 7, 10]  # seconds; a 49-frame clip at 8 fps needs 6.6 s with margins
     shots, total, i = [], 0, 0
-    while total < seconds * fps:
-        n = int(lengths[i % len(lengths)] * fps)
+    while total < int(seconds * fps):
+        n = min(int(lengths[i % len(lengths)] * fps), int(seconds * fps) - total)  # exactly `seconds`
         shots.append(Shot(n, speed=0.0 if i % 5 == 4 else 2.0 + i % 3, palette=i))
         total += n
         i += 1

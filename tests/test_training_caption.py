@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -115,3 +117,24 @@ def test_pick_frames_and_bad_counts():
     assert pick_frames(49, 4) == [0, 16, 32, 48] and pick_frames(9, 1) == [0] and pick_frames(3, 8) == [0, 1, 2]
     with pytest.raises(MotionComicError, match="1..16"):
         Captioner(images=0)
+
+
+class _CtrlCHandler(tp.ChatHandler):
+    """Answers normally, after pressing Ctrl-C on the client (SIGINT to this process)."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        os.kill(os.getpid(), signal.SIGINT)
+        super().do_POST()
+
+
+def test_ctrl_c_in_the_cli_leaves_a_consistent_dataset(video, tmp_path, capsys):
+    out = tmp_path / "ds"
+    with tp.ChatServer() as srv:
+        srv.RequestHandlerClass = _CtrlCHandler
+        rc = cli.main(["-q", "prepare-dataset", str(video), "-o", str(out), "--frames", "9", "--caption", "openai",
+                       "--llm-url", srv.base_url, "--llm-model", "normal"])
+    assert rc == 130 and "cancelled" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert (out / "manifest.jsonl").read_text() == "" and list((out / "clips").iterdir()) == []
+    rc = cli.main(["-q", "prepare-dataset", str(video), "-o", str(out), "--frames", "9"])  # resume
+    assert rc == 0 and [c.caption_source for c in read_manifest(out)] == ["none"] * 3

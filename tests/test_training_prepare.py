@@ -80,6 +80,17 @@ def test_unreadable_video_is_skipped_and_listed(videos, tmp_path, capsys):
     assert [r["source"] for r in rejected if r["kind"] == "unreadable"] == [str(bad)]
 
 
+def test_truncated_video_gives_the_clips_of_its_readable_part(videos, tmp_path):
+    data = videos.read_bytes()
+    cut = videos.with_name("cut.mp4")
+    cut.write_bytes(data[: len(data) * 3 // 5])
+    prepare_dataset([cut], tmp_path / "ds", SMALL)
+    assert [c.shot for c in read_manifest(tmp_path / "ds")] == [0]
+    rejected = [json.loads(line) for line in (tmp_path / "ds" / "rejected.jsonl").read_text().splitlines()]
+    tail = next(r for r in rejected if r["kind"] == "truncated")
+    assert "of the ~230 frames the file announces" in tail["reason"] and tail["end"] == pytest.approx(230 / FPS, abs=0.1)
+
+
 def test_no_usable_clips_says_why_each_was_dropped(tmp_path, capsys):
     v = write_footage(tmp_path / "still.mp4", [Shot(60, 0, 0), Shot(20, 3, 1)], fps=FPS)
     rc = cli.main(["-q", "prepare-dataset", str(v), "-o", str(tmp_path / "ds"), "--frames", "9"])

@@ -191,12 +191,18 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
         return
     est = max(1, round(meta.get("duration", 0) * src_fps))
     bar = host.Progress(est, f"{path.name[:24]}")
-    stem, kept = _stem(path), 0
+    stem, kept, decoded = _stem(path), 0, [0]
     store.mark_video(fp, source=str(path), status="partial")
+
+    def on_frame(i: int) -> None:
+        decoded[0] = i + 1
+        if not (i + 1) % 8:
+            bar.update_absolute(i + 1)
+
     try:
         for ev in cut_windows(frames, src_fps, length=settings.frames, fps=settings.fps,
                               margin=settings.margin, cut_threshold=settings.cut_threshold,
-                              flow_side=settings.flow_side, on_frame=lambda i: (i + 1) % 8 or bar.update_absolute(i + 1)):
+                              flow_side=settings.flow_side, on_frame=on_frame):
             if isinstance(ev, ShortShot):
                 need = settings.frames + 2 * settings.margin
                 drop(f"s{ev.shot:03d}", "short", f"shot {ev.shot} has {ev.frames} frames at {fps:g} fps "
@@ -224,6 +230,11 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
             _write_clip(store, rec, ev, settings)
             report.written.append(clip_id)
             kept += 1
+        if est > 1 and decoded[0] < 0.9 * est:
+            n, got = decoded[0], decoded[0] / src_fps
+            drop("tail", "truncated", f"ffmpeg decoded {n} of the ~{est} frames the file announces ({got:.1f} of "
+                 f"{meta['duration']:.1f} s): the rest is damaged or missing", start=round(got, 3),
+                 end=round(meta["duration"], 3))
         store.mark_video(fp, source=str(path), status="done", clips=kept)
         bar.update_absolute(est)
     finally:
