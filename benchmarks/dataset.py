@@ -6,11 +6,13 @@ in the same run, and peak memory for footage of two lengths (it must not grow wi
 Synthetic footage (tests/synthetic_footage.py): shots of 2-8 s with real cuts, one in five still
 (dropped by the motion filter), a textured card moving across a textured background. Default
 dataset settings (49 frames at 8 fps, long side 720, no captions). Each measured step runs in its
-own process so its peak RSS is its own. Run from the repository root.
+own process so its peak RSS is its own; CPU seconds (ours + the ffmpeg processes) are printed beside
+wall seconds because they hold when other work shares the cores. Run from the repository root.
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ import_pack(sys.argv[1])
 mode, video, out = sys.argv[2], sys.argv[3], sys.argv[4]
 import numpy as np, torch, cv2  # imported by both modes, so the baseline's RSS includes them
 from motioncomic.media.video import iter_video
+import resource
+cpu0 = sum(getattr(resource.getrusage(resource.RUSAGE_SELF), f) for f in ("ru_utime", "ru_stime"))
 t0 = time.perf_counter()
 if mode == "decode":
     meta, frames = iter_video(video)
@@ -38,7 +42,10 @@ else:
     from motioncomic.training.prepare import PrepareSettings, prepare_dataset
     r = prepare_dataset([video], out, PrepareSettings())
     extra = {"clips": len(r.written), "dropped": len(r.dropped)}
-print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": peak_rss_mb(), **extra}))
+import resource
+cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+          for f in ("ru_utime", "ru_stime"))  # this process and its ffmpeg children
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": cpu - cpu0, "peak_mb": peak_rss_mb(), **extra}))
 """
 
 
@@ -84,18 +91,20 @@ def main() -> None:
             write_footage(video, _shots(minutes * 60, args.fps), h=h, w=w, fps=args.fps)
             made = time.perf_counter() - t0
             t0 = time.perf_counter()
+            c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
             ffmpeg_s = time.perf_counter() - t0
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            ffmpeg_cpu = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime
             dec = _child("decode", video, tmp / "unused")
             prep = _child("prepare", video, tmp / f"ds_{minutes:g}")
-            per_min = prep["seconds"] / minutes
-            print(f"{minutes:g} min of {w}x{h} {args.fps:g} fps footage (made in {made:.0f} s): "
-                  f"prepare-dataset {prep['seconds']:.1f} s = {per_min:.1f} s per minute of footage "
-                  f"({prep['clips']} clips, {prep['dropped']} dropped); "
-                  f"x{prep['seconds'] / ffmpeg_s:.1f} plain ffmpeg decode ({ffmpeg_s:.1f} s), "
-                  f"x{prep['seconds'] / dec['seconds']:.1f} decoding to numpy ({dec['seconds']:.1f} s, "
-                  f"{dec['frames']} frames); peak RSS {prep['peak_mb']:.0f} MB vs {dec['peak_mb']:.0f} MB "
-                  f"for the decode alone")
+            print(f"{minutes:g} min of {w}x{h} {args.fps:g} fps footage ({dec['frames']} frames, made in "
+                  f"{made:.0f} s): prepare-dataset {prep['seconds'] / minutes:.1f} s wall, "
+                  f"{prep['cpu'] / minutes:.1f} s CPU per minute of footage ({prep['clips']} clips, "
+                  f"{prep['dropped']} dropped); vs plain ffmpeg decode x{prep['seconds'] / ffmpeg_s:.1f} wall "
+                  f"x{prep['cpu'] / ffmpeg_cpu:.1f} CPU ({ffmpeg_s:.1f} s / {ffmpeg_cpu:.1f} s CPU), vs decoding "
+                  f"to numpy x{prep['seconds'] / dec['seconds']:.1f} wall x{prep['cpu'] / dec['cpu']:.1f} CPU; "
+                  f"peak RSS {prep['peak_mb']:.0f} MB vs {dec['peak_mb']:.0f} MB for the decode alone")
 
 
 if __name__ == "__main__":

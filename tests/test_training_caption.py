@@ -138,3 +138,18 @@ def test_ctrl_c_in_the_cli_leaves_a_consistent_dataset(video, tmp_path, capsys):
     assert (out / "manifest.jsonl").read_text() == "" and list((out / "clips").iterdir()) == []
     rc = cli.main(["-q", "prepare-dataset", str(video), "-o", str(out), "--frames", "9"])  # resume
     assert rc == 0 and [c.caption_source for c in read_manifest(out)] == ["none"] * 3
+
+
+def test_a_rerun_recaptions_clips_that_fell_back(video, tmp_path, server):
+    out = tmp_path / "ds"
+    prepare_dataset([video], out, SMALL, Captioner(LLMSettings(base_url="http://127.0.0.1:9/v1", model="m", timeout=5)))
+    before = read_manifest(out)
+    assert {c.caption_source for c in before} == {"fallback"}
+    video.with_name("ep02.s000-00.txt").write_text("A red card crosses the room.")
+    report = prepare_dataset([video], out, SMALL, Captioner(llm(server, "normal")))
+    after = read_manifest(out)
+    assert report.written == [] and report.recaptioned == 3
+    assert [(c.caption, c.caption_source, c.caption_error) for c in after] == [
+        ("A red card crosses the room.", "sidecar", ""), (tp.CAPTION, "llm", ""), (tp.CAPTION, "llm", "")]
+    assert [c.path(out).stat().st_mtime_ns for c in after] == [c.path(out).stat().st_mtime_ns for c in before]
+    assert (out / "prompts.txt").read_text().splitlines()[1] == tp.CAPTION

@@ -11,6 +11,7 @@ dropped. Memory is bounded by one clip's frames whatever the length of the foota
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -82,6 +83,7 @@ class PrepareReport:
     root: Path
     written: list[str] = field(default_factory=list)  # clip ids cut in this run
     resumed: int = 0  # finished clips found from an earlier run
+    recaptioned: int = 0  # earlier clips whose fallback caption was replaced in this run
     dropped: list[dict] = field(default_factory=list)  # this run's rejections
     total: int = 0  # clips in the dataset now
 
@@ -90,7 +92,8 @@ class PrepareReport:
         for d in self.dropped:
             reasons[d["kind"]] = reasons.get(d["kind"], 0) + 1
         why = ", ".join(f"{n} {k}" for k, n in sorted(reasons.items())) or "none"
-        return (f"{self.total} clips in {self.root} ({len(self.written)} new, {self.resumed} already done); "
+        again = f", {self.recaptioned} re-captioned" if self.recaptioned else ""
+        return (f"{self.total} clips in {self.root} ({len(self.written)} new, {self.resumed} already done{again}); "
                 f"dropped this run: {why}")
 
 
@@ -144,6 +147,7 @@ def prepare_dataset(videos: Sequence[str | os.PathLike], out: str | os.PathLike,
     try:
         for path in paths:
             _prepare_video(path, store, settings, captioner, report)
+        _recaption(store, captioner, report)
     finally:
         store.save()
         report.total = len(store.records)
@@ -239,6 +243,30 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
         bar.update_absolute(est)
     finally:
         frames.close()
+
+
+def _recaption(store: DatasetStore, captioner: Captioner, report: PrepareReport) -> None:
+    """Give the earlier clips that got no real caption (``fallback`` / ``none``) one from a sidecar
+    added since or from the LLM; the updated line is appended (a later line with the same id wins)."""
+    from ..media.video import iter_video
+    from .caption import sidecar_for
+
+    def suffix(rec: ClipRecord) -> str:  # "s003-01" of "ep01-1a2b3c4d-s003-01"
+        return "-".join(rec.id.rsplit("-", 2)[-2:])
+
+    todo = [r for r in store.records.values() if r.caption_source in ("fallback", "none")
+            and r.id not in report.written and store.finished(r.id)
+            and (captioner.llm is not None or sidecar_for(Path(r.source), suffix(r), r.shot))]
+    if not todo:
+        return
+    bar = host.Progress(len(todo), "captions")
+    for rec in todo:
+        _, it = iter_video(rec.path(store.root))
+        cap = captioner.caption(Path(rec.source), suffix(rec), rec.shot, list(it))
+        if cap.source in ("sidecar", "llm"):
+            store.add(dataclasses.replace(rec, caption=cap.text, caption_source=cap.source, caption_error=""))
+            report.recaptioned += 1
+        bar.step()
 
 
 def _write_clip(store: DatasetStore, rec: ClipRecord, ev: Window, settings: PrepareSettings) -> None:
