@@ -187,7 +187,9 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
         return
     src_fps = float(meta["source_fps"])
     fps = settings.fps or src_fps
-    if fps > src_fps * 1.001:
+    if fps <= src_fps * 1.01:  # 24 on 23.976 fps footage: the source's own rate
+        fps = min(fps, src_fps)
+    else:
         frames.close()
         drop("video", "fps", f"the video is {src_fps:g} fps, below the clip rate {fps:g} fps (frames would "
              "repeat): use --fps source or a lower --fps")
@@ -204,7 +206,7 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
             bar.update_absolute(i + 1)
 
     try:
-        for ev in cut_windows(frames, src_fps, length=settings.frames, fps=settings.fps,
+        for ev in cut_windows(frames, src_fps, length=settings.frames, fps=fps,
                               margin=settings.margin, cut_threshold=settings.cut_threshold,
                               flow_side=settings.flow_side, on_frame=on_frame):
             if isinstance(ev, ShortShot):
