@@ -43,7 +43,8 @@ def server():
 
 
 def llm(server, model, **kw):
-    return LLMSettings(base_url=server.base_url, model=model, backoff=0.05, timeout=10, **kw)
+    kw.setdefault("base_url", server.base_url)
+    return LLMSettings(model=model, backoff=0.05, timeout=10, **kw)
 
 
 def test_the_most_specific_sidecar_wins(video, tmp_path):
@@ -98,8 +99,8 @@ def test_no_server_falls_back_quickly(video, tmp_path):
 
 def test_api_key_only_from_a_named_variable(video, tmp_path, server, monkeypatch, capsys):
     server.expected_key = "sk-dataset-test-0123456789abcdef"
-    monkeypatch.setenv("MC_TEST_CAPTION_KEY", server.expected_key)
-    prepare_dataset([video], tmp_path / "ds", SMALL, Captioner(llm(server, "auth", api_key_env="MC_TEST_CAPTION_KEY")))
+    monkeypatch.setenv("MC_TEST_CAPTION_API_KEY", server.expected_key)
+    prepare_dataset([video], tmp_path / "ds", SMALL, Captioner(llm(server, "auth", api_key_env="MC_TEST_CAPTION_API_KEY")))
     assert {c.caption_source for c in read_manifest(tmp_path / "ds")} == {"llm"}
     assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {server.expected_key}"
     # the key itself typed where the NAME belongs: refused before anything is written or sent
@@ -111,6 +112,25 @@ def test_api_key_only_from_a_named_variable(video, tmp_path, server, monkeypatch
     assert not (tmp_path / "ds2").exists() and len(server.requests) == before
     text = "".join(p.read_text() for p in (tmp_path / "ds").glob("*.json*"))
     assert server.expected_key not in text
+
+
+def test_the_owners_llm_policy_holds(video, tmp_path, server, monkeypatch, capsys):
+    """Key variables other than *_API_KEY / *_TOKEN, credentials in the URL: refused before anything
+    is written; a private-network server the owner did not list: the run stops, nothing falls back."""
+    monkeypatch.setenv("HOME_SECRET", "x")
+    for extra in (["--llm-key-env", "HOME_SECRET"], ["--llm-url", "http://user:pw@127.0.0.1:9/v1"]):
+        rc = cli.main(["-q", "prepare-dataset", str(video), "-o", str(tmp_path / "ds"), "--frames", "9",
+                       "--caption", "openai", *extra])
+        err = capsys.readouterr().err
+        assert rc == 2 and ("not allowed" in err or "credentials" in err) and "pw" not in err
+        assert not (tmp_path / "ds").exists()
+    for name in ("MOTIONCOMIC_LLM_HOSTS", "MOTIONCOMIC_LLM_ALLOW_PRIVATE", "http_proxy", "HTTP_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(tmp_path / "no-config.json"))
+    with pytest.raises(MotionComicError, match="private or link-local"):
+        prepare_dataset([video], tmp_path / "ds2", SMALL, Captioner(llm(server, "normal", base_url="http://10.255.255.1:9/v1")))
+    assert (tmp_path / "ds2" / "manifest.jsonl").read_text() == ""
 
 
 def test_pick_frames_and_bad_counts():

@@ -9,9 +9,11 @@ Sidecars (the most specific one wins; UTF-8, whitespace collapsed, an empty file
 The LLM is any OpenAI-compatible vision server (Ollama, vLLM, LM Studio, hosted), reached through
 the prompt expander's client (:func:`..prompts.http_client.chat_completion`) and its API-key rule
 (:func:`..prompts.expand.check_api_key_env`: the NAME of an environment variable, never a key), so
-whatever limits that client sets on hosts and secrets apply here too. A few frames of the clip go
-in one user message as base64 PNG ``image_url`` parts. Any LLM failure falls back to
-``default`` and records why (``caption_source = "fallback"``).
+the owner's policy (``prompts/policy.py``: allowed key variables, allowed hosts, keys only over
+https or loopback) applies here too; a :class:`~..prompts.policy.PolicyError` stops the run
+instead of falling back. A few frames of the clip go in one user message as base64 PNG
+``image_url`` parts. Any other LLM failure falls back to ``default`` and records why
+(``caption_source = "fallback"``).
 """
 from __future__ import annotations
 
@@ -97,6 +99,10 @@ class Captioner:
             raise MotionComicError(f"--caption-images must be 1..16, got {images}")
         self.llm = llm
         self.key_name = check_api_key_env(llm.api_key_env) if llm is not None else ""
+        if llm is not None:
+            from ..prompts.policy import check_url
+
+            check_url(llm.base_url)  # credentials in the URL, not http(s): refused before anything is cut
         self.default = " ".join((default or "").split())
         self.images = int(images)
         self.image_side = int(image_side)
@@ -109,11 +115,12 @@ class Captioner:
         if self.llm is None:
             return Caption(self.default, "none")
         from ..prompts.http_client import LLMError
+        from ..prompts.policy import PolicyError
 
         try:
             return Caption(self._ask(frames), "llm")
-        except Exception as exc:  # any failure falls back; cancel still cancels
-            if isinstance(exc, host.cancel_exceptions()):
+        except Exception as exc:  # any failure falls back; cancel and the owner's policy stop the run
+            if isinstance(exc, (*host.cancel_exceptions(), PolicyError)):
                 raise
             if not isinstance(exc, LLMError):
                 log.exception("clip caption: unexpected error")
