@@ -195,7 +195,7 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
              "repeat): use --fps source or a lower --fps")
         store.mark_video(fp, source=str(path), status="done", clips=0)
         return
-    est = max(1, round(meta.get("duration", 0) * src_fps))
+    est = max(1, meta["frames"])  # from the container's duration; may be off by a few
     bar = host.Progress(est, f"{path.name[:24]}")
     stem, kept, decoded = _stem(path), 0, [0]
     store.mark_video(fp, source=str(path), status="partial")
