@@ -3,6 +3,7 @@
     python -m motioncomic animate IMAGE "PROMPT" --model NAME_OR_PATH [--models-dir DIR] -o OUT.mp4
     python -m motioncomic submit WORKFLOW.json --server URL [--image F] [--prompt T] [--seed N] -o DIR
     python -m motioncomic submit --jobs JOBS.csv --server URL [--server URL2 ...] -o DIR
+    python -m motioncomic prepare-dataset VIDEOS... -o DATASET [--caption openai --llm-model M]
 
 Exit codes: 0 done, 1 some batch jobs failed, 2 bad input (message, no traceback), 130 cancelled.
 """
@@ -28,11 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m motioncomic", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Animate a character image without ComfyUI, or run workflows on ComfyUI servers.",
-        epilog="examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()[:3]) + "\n\n"
+        epilog="examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()[:4]) + "\n\n"
                + __doc__.split("\n\n")[2] + "\nSee docs/cli.md.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit,prepare-dataset}")
 
     a = sub.add_parser("animate", help="image + prompt -> clip, without ComfyUI (same code as the nodes)")
     a.add_argument("image", help="character image (png/jpg/webp; any size and aspect)")
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="batch: skip jobs marked ok in DIR/manifest.json")
     s.add_argument("--timeout", type=float, default=None, help="seconds per job before it is interrupted")
     s.add_argument("-o", "--output", required=True, help="folder for the downloaded outputs")
+
+    from .training.commands import add_prepare_dataset
+
+    add_prepare_dataset(sub)
     return ap
 
 
@@ -256,6 +261,22 @@ def _submit_jobs(args, servers: list[str]) -> int:
     return 1 if failed else 0
 
 
+# --------------------------------------------------------------------------- prepare-dataset
+def cmd_prepare_dataset(args) -> int:
+    from .training.commands import run_prepare_dataset
+
+    host.clear_cancel()
+    previous = _install_sigint()
+    try:
+        return run_prepare_dataset(args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        host.clear_cancel()
+
+
+COMMANDS = {"animate": cmd_animate, "submit": cmd_submit, "prepare-dataset": cmd_prepare_dataset}
+
+
 # --------------------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -271,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet and saved is None:
         os.environ["MOTIONCOMIC_PROGRESS"] = "1"  # host.Progress draws its bar on stderr
     try:
-        return cmd_animate(args) if args.command == "animate" else cmd_submit(args)
+        return COMMANDS[args.command](args)
     except MotionComicError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

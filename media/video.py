@@ -258,11 +258,14 @@ def write_video(frames: Iterable[Any], path: str | os.PathLike, fps: float, fmt:
 
 # --------------------------------------------------------------------------- reading
 def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int = 1,
-               max_frames: int = 0) -> tuple[dict, Iterator[np.ndarray]]:
+               max_frames: int = 0, size: tuple[int, int] | None = None) -> tuple[dict, Iterator[np.ndarray]]:
     """Open a video: returns ``(meta, frames)`` where frames yield uint8 ``[H,W,3]`` arrays.
 
-    ``meta`` has ``fps`` (of the returned frames, i.e. divided by ``every_nth``), ``size`` (W, H)
-    and ``source_fps``.
+    ``meta`` has ``fps`` (of the returned frames, i.e. divided by ``every_nth``), ``size`` (W, H),
+    ``source_fps``, ``duration`` (seconds as the container states it; 0 when unknown) and
+    ``frames`` (the count estimated from it; 0 when unknown).
+    ``size`` (W, H): ffmpeg trims an odd last row/column and scales the frames to that size
+    (Lanczos) in its own process; ``meta["size"]`` is then ``size``.
     """
     p = Path(path)
     if not p.is_file():
@@ -272,13 +275,24 @@ def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int =
     import imageio_ffmpeg
 
     # passthrough: one output frame per decoded frame (no duplication for variable-rate webp/gif)
-    gen = imageio_ffmpeg.read_frames(str(p), pix_fmt="rgb24", output_params=["-fps_mode", "passthrough"])
+    out = ["-fps_mode", "passthrough"]
+    if size is not None:
+        sw, sh = (int(v) for v in size)
+        # scaling to the size it already has is a no-op for ffmpeg
+        out += ["-vf", f"crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,scale={sw}:{sh}:flags=lanczos"]
+    gen = imageio_ffmpeg.read_frames(str(p), pix_fmt="rgb24", output_params=out)
+    ff_log = logging.getLogger("imageio_ffmpeg")
+    level = ff_log.level
+    if size is not None:  # it warns that the size we asked for differs from the source's
+        ff_log.setLevel(logging.ERROR)
     try:
         meta = next(gen)
     except (RuntimeError, OSError, StopIteration) as exc:
         gen.close()
         raise MotionComicError(f"cannot read {p.name} as a video: {exc}") from exc
-    w, h = meta["size"]
+    finally:
+        ff_log.setLevel(level)
+    w, h = meta["size"] if size is None else (int(size[0]), int(size[1]))
     fps = float(meta.get("fps") or 0)
     if not 0 < fps <= 240:  # ffmpeg could not estimate a rate (e.g. a 2-frame webp reports 1k)
         fps = _frame_duration_fps(p) or 24.0
@@ -298,7 +312,25 @@ def iter_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int =
 
     duration = float(meta.get("duration") or 0)
     estimate = int(round(duration * fps)) if 0 < duration < 1e7 else 0  # from the container: may be off by a few
-    return {"fps": fps / every_nth, "source_fps": fps, "size": (w, h), "frames": estimate}, frames()
+    return ({"fps": fps / every_nth, "source_fps": fps, "size": (w, h), "frames": estimate, "duration": duration},
+            _Frames(frames(), gen))
+
+
+class _Frames:
+    """The frame iterator of :func:`iter_video`; ``close()`` stops ffmpeg even before the first frame."""
+
+    def __init__(self, frames: Iterator[np.ndarray], gen):
+        self._frames, self._gen = frames, gen
+
+    def __iter__(self) -> "_Frames":
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return next(self._frames)
+
+    def close(self) -> None:
+        self._frames.close()
+        self._gen.close()
 
 
 def _frame_duration_fps(path: Path) -> float | None:
