@@ -98,9 +98,10 @@ def image_embeddings(model, image):
     return emb.unsqueeze(1)
 
 
-def image_latent(model, image, noise_aug: float, generator):
+def image_latent(model, image, noise_aug: float, generator, upcast: bool = True):
     """VAE latent ``[1,4,h,w]`` (mode) of ``image`` in -1..1 plus ``noise_aug`` x N(0,1) noise
-    (drawn first from ``generator``). fp16 VAEs with ``force_upcast`` encode in fp32 (diffusers)."""
+    (drawn first from ``generator``). With ``upcast`` fp16 VAEs with ``force_upcast`` encode in fp32
+    (diffusers' SVD pipeline; MimicMotion's pipeline does not)."""
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
@@ -108,7 +109,7 @@ def image_latent(model, image, noise_aug: float, generator):
     noise = randn_tensor(pixels.shape, generator=generator, dtype=pixels.dtype)
     pixels = pixels + noise_aug * noise
     with on_device(model, "vae") as vae, torch.no_grad():
-        upcast = vae.dtype == torch.float16 and vae.config.force_upcast
+        upcast = upcast and vae.dtype == torch.float16 and vae.config.force_upcast
         if upcast:
             vae.to(torch.float32)
         try:
@@ -147,23 +148,33 @@ def frame_guidance(min_cfg: float, max_cfg: float, frames: int, dtype, device):
 
 
 # --------------------------------------------------------------------------- decode
-def decode(model, latents, chunk: int, report: list[str] | None = None, desc: str = "decode"):
-    """Latents ``[1,F,4,h,w]`` -> frames ``[F,H,W,3]`` float32 0..1 on the CPU, ``chunk`` frames
-    per VAE call (the temporal decoder sees each chunk as one clip, as in the pipelines)."""
+def decode_chunks(model, latents, chunk: int, desc: str = "decode"):
+    """Yield ``(first_index, frames [c,H,W,3] float32 0..1 on the CPU)`` for latents
+    ``[1,F,4,h,w]``, ``chunk`` frames per VAE call (the temporal decoder sees each chunk as one
+    clip, as in the pipelines). Progress per chunk; cancel between chunks."""
     import torch
 
     vae = model.components["vae"]
     z = 1 / vae.config.scaling_factor * latents.flatten(0, 1)  # the pipelines multiply by the reciprocal
-    n = z.shape[0]
-    s = 2 ** (len(vae.config.block_out_channels) - 1)
-    out = torch.empty((n, z.shape[-2] * s, z.shape[-1] * s, 3), dtype=torch.float32)
-    progress = host.Progress(-(-n // chunk), desc)
+    progress = host.Progress(-(-z.shape[0] // chunk), desc)
     with on_device(model, "vae") as v, torch.no_grad():
-        for i in range(0, n, chunk):
+        for i in range(0, z.shape[0], chunk):
             part = z[i : i + chunk]
             frames = v.decode(part.to(model.device, v.dtype), num_frames=part.shape[0]).sample
-            out[i : i + part.shape[0]] = (frames.float() / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).cpu()
+            yield i, (frames.float() / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).cpu()
+            del frames
             progress.step()
+
+
+def decode(model, latents, chunk: int, report: list[str] | None = None):
+    """Latents ``[1,F,4,h,w]`` -> frames ``[F,H,W,3]`` float32 0..1 in one preallocated CPU tensor."""
+    import torch
+
+    s = 2 ** (len(model.components["vae"].config.block_out_channels) - 1)
+    n = latents.shape[1]
+    out = torch.empty((n, latents.shape[-2] * s, latents.shape[-1] * s, 3), dtype=torch.float32)
+    for i, frames in decode_chunks(model, latents, chunk):
+        out[i : i + frames.shape[0]] = frames
     if report is not None:
         report.append(f"VAE decode: {n} frames, {chunk} per chunk")
     return out
