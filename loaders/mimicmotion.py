@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from .. import host
 from ..errors import CheckpointError, ModelNotFoundError
-from . import checkpoints, posenet, svd
+from . import checkpoints, svd  # posenet (torch) is imported when a model loads
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,19 @@ def model_choices() -> list[str]:
     return host.list_files("mimicmotion", checkpoints.CHECKPOINT_EXT)
 
 
+def register_wrapper_folder(custom_nodes: Path) -> None:
+    """Owner-side: search ComfyUI-MimicMotionWrapper's ``models/`` (where it ships
+    ``mimic_motion_pose_net.safetensors``) for MimicMotion files, when that pack is installed beside ours."""
+    folder = Path(custom_nodes) / "ComfyUI-MimicMotionWrapper" / "models"
+    if (folder / POSENET_FILE).is_file():
+        host.add_search_path("mimicmotion", folder)
+
+
 def layout_of(shapes: dict) -> str:
     """``official`` (unet.* + pose_net.*), ``unet_prefixed`` (unet.* only), ``merged`` (UNet keys
     without prefix), ``posenet`` (PoseNet only) or ``unknown``."""
+    from . import posenet
+
     keys = shapes.keys()
     has = lambda p: any(k.startswith(p) for k in keys)  # noqa: E731
     if has("unet.conv_in.") and has("pose_net.conv_layers."):
@@ -106,6 +117,8 @@ def _load_unet(config: dict, path: Path, prefix: str, dtype):
 def _load_posenet(path: Path, out_channels: int, dtype):
     import torch
 
+    from . import posenet
+
     shapes = checkpoints.read_shapes(path)
     prefix = "pose_net." if any(k.startswith("pose_net.") for k in shapes) else ""
     with torch.device("meta"):
@@ -121,7 +134,7 @@ def _load_posenet(path: Path, out_channels: int, dtype):
     return net.eval()
 
 
-def load_mimicmotion(model: str, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_net: str = AUTO, version: str = "1.1",
+def load_mimicmotion(model: str | os.PathLike, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_net: str = AUTO, version: str = "1.1",
                      dtype: Any = "auto", device: Any = None, offload: str = "none"):
     """Load MimicMotion into a ``VideoModel`` (family ``mimicmotion``).
 
@@ -138,7 +151,7 @@ def load_mimicmotion(model: str, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_n
     if version not in VERSIONS:
         raise MotionComicError(f"MimicMotion version {version!r} is unknown; use one of {', '.join(VERSIONS)}")
     device = torch.device(device) if device is not None else host.torch_device()
-    path = host.find_model("mimicmotion", model, _GET)
+    path = host.find_model("mimicmotion", model, _GET, what="MimicMotion checkpoint")
     layout = layout_of(checkpoints.read_shapes(path))
     if layout in ("unknown", "posenet"):
         from .identify import describe_checkpoint

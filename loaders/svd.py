@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +59,11 @@ def svd_folders() -> list[str]:
     return out
 
 
-def resolve_folder(name: str) -> Path:
-    """The SVD folder ``name`` under models/diffusers/ (or a path the caller allowed)."""
+def resolve_folder(name: str | os.PathLike) -> Path:
+    """The SVD folder ``name`` inside models/diffusers/ (``host.find_model``: a ``Path`` is taken as given)."""
     return host.find_model("diffusers", name or DEFAULT_FOLDER,
                            f"Download {HF_REPO} into models/diffusers/{DEFAULT_FOLDER}/ (huggingface-cli download "
-                           f"{HF_REPO} --local-dir models/diffusers/{DEFAULT_FOLDER}).")
+                           f"{HF_REPO} --local-dir models/diffusers/{DEFAULT_FOLDER}).", what="SVD folder")
 
 
 def missing_parts(folder: Path, parts, need_weights: tuple[str, ...] = ()) -> list[str]:
@@ -149,17 +150,18 @@ def frame_rules(unet_config: dict, vae, default_frames: int | None = None, maxim
 
 
 def place(modules: dict, offload: str, device) -> None:
-    """none = every module on ``device`` now; model = on the offload device (the sampler moves
-    each to ``device`` while it runs)."""
+    """none = every module on ``device`` now (``host.place``: ComfyUI frees room first); model = on
+    the offload device (the sampler moves each to ``device`` while it runs)."""
     if offload not in OFFLOAD_MODES:
         raise MotionComicError(f"offload {offload!r} is unknown; use one of {', '.join(OFFLOAD_MODES)}")
     if offload == "none":
-        host.free_memory(sum(p.numel() * p.element_size() for m in modules.values() for p in m.parameters()), device)
+        host.place(list(modules.values()), device)
+        return
     for m in modules.values():
-        m.to(device if offload == "none" else host.offload_device())
+        m.to(host.offload_device())
 
 
-def load_svd(model: str, *, dtype: Any = "auto", device: Any = None, offload: str = "none"):
+def load_svd(model: str | os.PathLike, *, dtype: Any = "auto", device: Any = None, offload: str = "none"):
     """Load an SVD image-to-video diffusers folder into a ``VideoModel`` (family ``svd``)."""
     import torch
 

@@ -178,7 +178,7 @@ def denoise(model, seq: _PoseFrames, emb, img_lat, ids, opts: MimicOptions, gene
     total = len(scheduler.timesteps) * len(indices)
     progress = host.Progress(total, "MimicMotion")
     emb, img_lat, ids = emb.to(dev), img_lat.to(dev), ids.to(dev)
-    with svd.on_device(model, "unet") as net, svd.on_device(model, "pose_net") as pose_net, torch.no_grad():
+    with model.on_device("unet") as net, model.on_device("pose_net") as pose_net, torch.no_grad():
         p_dtype = next(pose_net.parameters()).dtype
         for t in scheduler.timesteps:
             inp = torch.cat([latents] * 2) if cfg_on else latents

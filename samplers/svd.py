@@ -10,7 +10,6 @@ written into one preallocated CPU tensor (GPU memory does not grow with the clip
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -55,27 +54,6 @@ def check_conditioning(fps: int, motion_bucket_id: int, noise_aug: float, decode
         raise MotionComicError(f"decode chunk {decode_chunk} must be at least 1 frame (default 8)")
 
 
-@contextlib.contextmanager
-def on_device(model, name: str):
-    """One component on the compute device while it runs (moved back with ``offload="model"``)."""
-    module = model.components[name]
-    shared = getattr(host, "on_device", None)
-    if shared is not None:
-        with shared(module, model.device, offload=model.offload == "model"):
-            yield module
-        return
-    if model.offload != "model":
-        yield module
-        return
-    host.free_memory(sum(p.numel() * p.element_size() for p in module.parameters()), model.device)
-    module.to(model.device)
-    try:
-        yield module
-    finally:
-        module.to(host.offload_device())
-        host.soft_empty_cache()
-
-
 def make_scheduler(model):
     from diffusers import EulerDiscreteScheduler
 
@@ -93,7 +71,7 @@ def image_embeddings(model, image):
     x = (_resize_with_antialiasing(x, (224, 224)) + 1.0) / 2.0
     pixels = model.components["feature_extractor"](images=x, do_normalize=True, do_center_crop=False,
                                                      do_resize=False, do_rescale=False, return_tensors="pt").pixel_values
-    with on_device(model, "image_encoder") as enc, torch.no_grad():
+    with model.on_device("image_encoder") as enc, torch.no_grad():
         emb = enc(pixels.to(model.device, next(enc.parameters()).dtype)).image_embeds
     return emb.unsqueeze(1)
 
@@ -108,7 +86,7 @@ def image_latent(model, image, noise_aug: float, generator, upcast: bool = True)
     pixels = image.movedim(-1, 1).float() * 2.0 - 1.0
     noise = randn_tensor(pixels.shape, generator=generator, dtype=pixels.dtype)
     pixels = pixels + noise_aug * noise
-    with on_device(model, "vae") as vae, torch.no_grad():
+    with model.on_device("vae") as vae, torch.no_grad():
         upcast = upcast and vae.dtype == torch.float16 and vae.config.force_upcast
         if upcast:
             vae.to(torch.float32)
@@ -157,7 +135,7 @@ def decode_chunks(model, latents, chunk: int, desc: str = "decode"):
     vae = model.components["vae"]
     z = 1 / vae.config.scaling_factor * latents.flatten(0, 1)  # the pipelines multiply by the reciprocal
     progress = host.Progress(-(-z.shape[0] // chunk), desc)
-    with on_device(model, "vae") as v, torch.no_grad():
+    with model.on_device("vae") as v, torch.no_grad():
         for i in range(0, z.shape[0], chunk):
             part = z[i : i + chunk]
             frames = v.decode(part.to(model.device, v.dtype), num_frames=part.shape[0]).sample
@@ -211,7 +189,7 @@ def sample(model, image, prompt: str = "", negative_prompt: str = "", *, num_fra
     latents = latents.to(model.device)
     guidance = frame_guidance(opts.min_cfg, opts.cfg, num_frames, latents.dtype, model.device)
     progress = host.Progress(len(scheduler.timesteps), "SVD")
-    with on_device(model, "unet") as net, torch.no_grad():
+    with model.on_device("unet") as net, torch.no_grad():
         emb, img_lat, ids = emb.to(model.device), img_lat.to(model.device), ids.to(model.device)
         for i, t in enumerate(scheduler.timesteps):
             inp = torch.cat([latents] * 2) if cfg_on else latents
