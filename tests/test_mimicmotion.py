@@ -162,3 +162,17 @@ def test_wrong_entry_points(mimic, mdir):
         image_to_video(mimic, torch.rand(1, 48, 64, 3), "dance", num_frames=4, resolution=48)
     with pytest.raises(MotionComicError, match="version '2.0' is unknown"):
         load_mimicmotion(tm.WORKFLOW_MODEL, version="2.0", device="cpu")
+
+
+def test_nodes_called_directly(mdir):
+    from motioncomic.nodes.load_mimicmotion import MotionComicLoadMimicMotion
+    from motioncomic.nodes.pose_to_video import MotionComicPoseToVideo
+
+    req = MotionComicLoadMimicMotion.INPUT_TYPES()["required"]
+    assert tm.WORKFLOW_MODEL in req["model"][0] and req["svd_folder"][0] == [tm.SVD_FOLDER]
+    (vm,) = MotionComicLoadMimicMotion().load(tm.WORKFLOW_MODEL, tm.SVD_FOLDER, "(auto)", "1.0", "fp32", "none")
+    assert vm.family == "mimicmotion" and vm.info["tile_frames"] == 16
+    poses = tm.pose_images(5, 40, 30)
+    frames, fps, report = MotionComicPoseToVideo().generate(
+        vm, torch.rand(1, 40, 30, 3), poses, 25.0, 1, 1, 2.0, 64, 2, "flow", 4, 1, 0.0, reference_pose=poses[:1])
+    assert frames.shape[0] == 5 and fps == 25.0 and "MimicMotion 1.0" in report
