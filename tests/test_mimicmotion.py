@@ -26,12 +26,8 @@ ATOL = 1e-5
 
 @pytest.fixture(scope="module")
 def mdir(tmp_path_factory):
-    torch.set_num_threads(1)
-    d = tmp_path_factory.mktemp("mimic") / "models"
-    tm.install_for_workflows(d)
-    host.set_models_dir(d)
-    yield d
-    host.set_models_dir(None)
+    with tm.installed_models(tmp_path_factory.mktemp("mimic")) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")

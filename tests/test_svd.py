@@ -16,12 +16,8 @@ from motioncomic.samplers.i2v import image_to_video
 
 @pytest.fixture(scope="module")
 def mdir(tmp_path_factory):
-    torch.set_num_threads(1)
-    d = tmp_path_factory.mktemp("svd") / "models"
-    tm.write_svd_folder(d / "diffusers" / tm.SVD_FOLDER)
-    host.set_models_dir(d)
-    yield d
-    host.set_models_dir(None)
+    with tm.installed_models(tmp_path_factory.mktemp("svd")) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +70,28 @@ def test_letterbox_keeps_the_character_and_defaults(svd):
     assert (d.steps, d.min_cfg, d.cfg, d.fps, d.motion_bucket_id, d.noise_aug_strength) == (25, 1.0, 3.0, 7, 127, 0.02)
 
 
-def test_fp16_variant_folder_and_family_detection(tmp_path, monkeypatch):
+def test_fp16_variant_folder_and_family_detection(tmp_path):
     d = tmp_path / "models"
     tm.write_svd_folder(d / "diffusers" / "svd-fp16", variant="fp16")
+    old = host.configured_models_dir()
     host.set_models_dir(d)
     try:
         vm = load_video_model("svd-fp16", device="cpu", dtype="fp32")
         assert vm.family == "svd" and vm.components["unet"].dtype == torch.float32
     finally:
-        host.set_models_dir(None)
+        host.set_models_dir(old)
 
 
 def test_folder_without_image_encoder_says_what_to_download(tmp_path):
     d = tmp_path / "models"
     tm.write_svd_folder(d / "diffusers" / tm.SVD_FOLDER, with_image_encoder=False)
+    old = host.configured_models_dir()
     host.set_models_dir(d)
     try:
         with pytest.raises(ModelNotFoundError, match=r"image_encoder/config.json.*huggingface.co/stabilityai/"):
             load_svd(tm.SVD_FOLDER, device="cpu", dtype="fp32")
     finally:
-        host.set_models_dir(None)
+        host.set_models_dir(old)
 
 
 def test_bad_settings_and_cancel(svd):

@@ -18,6 +18,7 @@ randomised (it is zero at init, which would make the pose do nothing).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -175,6 +176,24 @@ def install_for_workflows(models_dir: Path) -> None:
     mm = models_dir / "mimicmotion" / WORKFLOW_MODEL
     if not mm.exists():
         write_mimicmotion_pth(mm)
+
+
+@contextlib.contextmanager
+def installed_models(root: Path):
+    """``root/models`` with :func:`install_for_workflows`, the pack pointed at it and torch on one
+    thread (the tiny models are faster so on a shared machine) for the ``with`` block."""
+    from motioncomic import host
+
+    models = Path(root) / "models"
+    install_for_workflows(models)
+    old, threads = host.configured_models_dir(), torch.get_num_threads()
+    host.set_models_dir(models)
+    torch.set_num_threads(1)
+    try:
+        yield models
+    finally:
+        host.set_models_dir(old)
+        torch.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------- pose images
