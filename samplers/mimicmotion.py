@@ -238,7 +238,9 @@ def pose_to_video(model, reference, poses, *, reference_pose=None, plan: fr.Fram
     reference_pose = reference_pose[0] if reference_pose.ndim == 4 else reference_pose
     check_poses(reference_pose[None], plan)
     n = poses.shape[0]
-    model.frame_counts.check(max(n, model.frame_counts.minimum), model.name)
+    if n > model.frame_counts.maximum:
+        raise MotionComicError(f"{n} pose frames is more than {model.name} takes in one run "
+                               f"({model.frame_counts.maximum}); split the driving video")
     framed = fr.apply_plan(image, plan, fill_color)
     report.append("framing " + plan.describe())
     seq = _PoseFrames(reference_pose, poses, plan, opts.sample_stride)
