@@ -30,6 +30,8 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     ("MotionComicLoadMimicMotion", "svd_folder"): "folders in `models/diffusers/` whose `model_index.json` is a "
     "StableVideoDiffusionPipeline",
     ("MotionComicLoadMimicMotion", "pose_net"): "(auto) plus the checkpoints in `models/mimicmotion/`",
+    ("MotionComicLoadSVD", "model"): "folders in `models/diffusers/` whose `model_index.json` is a "
+    "StableVideoDiffusionPipeline",
     ("MotionComicLoadVideo", "video"): "video files in ComfyUI's `input/` folder (sub-folders too)",
 }
 
@@ -165,6 +167,20 @@ NOTES: dict[str, dict] = {
             ("`… does not match the SVD UNet of the folder's unet/config.json …`", "use the SVD-xt 1.1 folder"),
         ],
         "docs": [("docs/mimicmotion.md#files-and-folders", "mimicmotion.md: files and folders")],
+    },
+    "MotionComicLoadSVD": {
+        "typical": [
+            "`model` stable-video-diffusion-img2vid-xt-1-1, `dtype` auto, `offload` none (model on 12 GB).",
+            "In Image to Video: `frames` 0 (25), `steps` 0 (25), `cfg` 0 (3.0), prompt empty (not used).",
+        ],
+        "errors": [
+            ("`The SVD folder … is incomplete; missing: …`", "download the listed sub-folders of "
+             "stabilityai/stable-video-diffusion-img2vid-xt-1-1 into the same folder"),
+            ("`SVD folder … not found in …`", "put the folder in `models/diffusers/`"),
+            ("`motion bucket … is out of range …`", "an options dict sent a value outside 0..1023"),
+        ],
+        "docs": [("docs/mimicmotion.md#svd-settings-svdoptions-defaults--diffusers-pipeline-for-svd-xt-11",
+                  "mimicmotion.md: SVD settings")],
     },
     "MotionComicPoseToVideo": {
         "typical": [

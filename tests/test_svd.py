@@ -108,3 +108,14 @@ def test_bad_settings_and_cancel(svd):
         image_to_video(svd, torch.rand(1, 64, 64, 3), "", num_frames=3, steps=3, resolution=64,
                        options={"callback": on_step})
     assert calls == [1]
+
+
+def test_nodes_called_directly(mdir):
+    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
+    from motioncomic.nodes.load_svd import MotionComicLoadSVD
+
+    assert MotionComicLoadSVD.INPUT_TYPES()["required"]["model"][0] == [tm.SVD_FOLDER]
+    (vm,) = MotionComicLoadSVD().load(tm.SVD_FOLDER, "fp32", "none")
+    frames, fps, report = MotionComicImageToVideo().generate(vm, torch.rand(1, 50, 70, 3), "", "", 3, 1, 0.0, 0,
+                                                             "pad", "#000000", 64, False)
+    assert frames.shape[0] == 3 and fps == 7.0 and "SVD: 3 frames" in report
