@@ -17,6 +17,11 @@ try:  # inside ComfyUI: make our model folders known to folder_paths
         return plan_for_query(query)
 
     if _host.in_comfyui():
+        from pathlib import Path as _Path
+
+        from .loaders.mimicmotion import register_wrapper_folder
+
+        register_wrapper_folder(_Path(__file__).resolve().parent.parent)  # its PoseNet file, if installed
         _host.register_model_folders()
         _host.register_get_route("/motioncomic/plan", _plan)
         # what of ours ComfyUI's model management holds, and whether it is loaded now

@@ -35,6 +35,7 @@ MODEL_FOLDERS: dict[str, str] = {
     "facerestore_models": "face enhancer ONNX files (GFPGAN, CodeFormer, GPEN, RestoreFormer)",
     "facedetection": "face detectors (ONNX, OpenCV cascade .xml)",
     "LLM": "local causal language models (transformers folders)",
+    "mimicmotion": "MimicMotion UNet + PoseNet files (MimicMotion_1-1.pth, MimicMotionMergedUnet_*.safetensors)",
 }
 #: Where the files of well-known model names come from (lower-case name -> source), for messages.
 KNOWN_SOURCES: dict[str, str] = {

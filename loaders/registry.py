@@ -25,13 +25,17 @@ log = logging.getLogger(__name__)
 LOADERS: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "load_cogvideox"),
     "opensora": ("opensora.pipeline", "load_opensora"),
+    "svd": ("svd", "load_svd"),
+    "mimicmotion": ("mimicmotion", "load_mimicmotion"),
 }
 #: model_index.json ``_class_name`` prefix -> family
-FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox"}
+FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox", "StableVideoDiffusion": "svd"}
 #: identify.describe_checkpoint() name -> family
-CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora"}
+CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora",
+                                       "MimicMotion (UNet + PoseNet)": "mimicmotion",
+                                       "Stable Video Diffusion UNet (diffusers)": "mimicmotion"}
 #: model folders searched for a bare name, in order
-SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora")
+SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora", "mimicmotion")
 
 
 def resolve(name_or_path: str | os.PathLike) -> Path:

@@ -81,11 +81,13 @@ class VideoModel:
     """A loaded image-to-video model, ready for ``samplers.i2v.image_to_video``.
 
     ``components`` holds the family's parts (for CogVideoX: transformer, vae, text_encoder,
-    tokenizer, scheduler_config; for Open-Sora: stdit, vae, text_encoder, tokenizer). ``dtype`` is
+    tokenizer, scheduler_config; for Open-Sora: stdit, vae, text_encoder, tokenizer; for SVD: unet,
+    vae, image_encoder, feature_extractor, scheduler_config; MimicMotion adds pose_net). ``text_tokens``
+    0 = the model takes no prompt. ``dtype`` is
     the compute dtype, ``device`` where sampling runs, ``offload`` one of none/model/sequential.
     """
 
-    family: Literal["cogvideox", "opensora"]
+    family: Literal["cogvideox", "opensora", "svd", "mimicmotion"]
     variant: str
     components: dict[str, Any]
     dtype: Any

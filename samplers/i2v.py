@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ENGINES: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "sample"),
     "opensora": ("opensora", "sample"),
+    "svd": ("svd", "sample"),
+    "mimicmotion": ("mimicmotion", "sample"),
 }
 #: Smallest image side we accept: below this there is no character to animate.
 MIN_SIDE = 16
@@ -92,7 +94,7 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
     ``options``: family-specific settings (CogVideoX: dynamic_cfg, scheduler, vae_tiling, callback).
     """
     report: list[str] = []
-    if not prompt or not prompt.strip():
+    if model.text_tokens and (not prompt or not prompt.strip()):  # image-only models (SVD) take none
         raise MotionComicError("the prompt is empty; describe the motion (e.g. 'she waves and smiles')")
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)
     model.frame_counts.check(n, model.name or model.variant)

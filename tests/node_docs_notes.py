@@ -25,6 +25,13 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     "`models/facerestore_models/` and `models/facedetection/`",
     ("MotionComicLoadInterpolator", "model"): "SGM-VFI `.pkl`/`.pth` files in `models/vfi/` "
     "(GMFlow helper files are not listed)",
+    ("MotionComicLoadMimicMotion", "model"): "checkpoints in `models/mimicmotion/` (and ComfyUI-MimicMotionWrapper's "
+    "`models/` when that pack is installed)",
+    ("MotionComicLoadMimicMotion", "svd_folder"): "folders in `models/diffusers/` whose `model_index.json` is a "
+    "StableVideoDiffusionPipeline",
+    ("MotionComicLoadMimicMotion", "pose_net"): "(auto) plus the checkpoints in `models/mimicmotion/`",
+    ("MotionComicLoadSVD", "model"): "folders in `models/diffusers/` whose `model_index.json` is a "
+    "StableVideoDiffusionPipeline",
     ("MotionComicLoadVideo", "video"): "video files in ComfyUI's `input/` folder (sub-folders too)",
 }
 
@@ -143,6 +150,53 @@ NOTES: dict[str, dict] = {
         ],
         "docs": [("docs/cogvideox.md#where-the-files-go", "cogvideox.md: where the files go"),
                  ("docs/cogvideox.md#troubleshooting", "cogvideox.md: troubleshooting")],
+    },
+    "MotionComicLoadMimicMotion": {
+        "typical": [
+            "`model` MimicMotion_1-1.pth, `svd_folder` stable-video-diffusion-img2vid-xt-1-1, `pose_net` (auto), "
+            "`version` 1.1.",
+            "`dtype` auto (bf16 on GPU), `offload` none on 24 GB with 72-frame tiles, model below.",
+        ],
+        "errors": [
+            ("`… holds …: the PoseNet weights are missing …` (a UNet-only file)",
+             "copy `mimic_motion_pose_net.safetensors` from the wrapper's `models/` into `models/mimicmotion/`, or use "
+             "MimicMotion_1-1.pth"),
+            ("`The SVD folder … is incomplete; missing: …` (e.g. image_encoder/config.json)", "download the listed "
+             "sub-folders of stabilityai/stable-video-diffusion-img2vid-xt-1-1 (fp16 files suffice)"),
+            ("`… is not a MimicMotion UNet checkpoint: it looks like …`", "that file belongs to another model"),
+            ("`… does not match the SVD UNet of the folder's unet/config.json …`", "use the SVD-xt 1.1 folder"),
+        ],
+        "docs": [("docs/mimicmotion.md#files-and-folders", "mimicmotion.md: files and folders")],
+    },
+    "MotionComicLoadSVD": {
+        "typical": [
+            "`model` stable-video-diffusion-img2vid-xt-1-1, `dtype` auto, `offload` none (model on 12 GB).",
+            "In Image to Video: `frames` 0 (25), `steps` 0 (25), `cfg` 0 (3.0), prompt empty (not used).",
+        ],
+        "errors": [
+            ("`The SVD folder … is incomplete; missing: …`", "download the listed sub-folders of "
+             "stabilityai/stable-video-diffusion-img2vid-xt-1-1 into the same folder"),
+            ("`SVD folder … not found in …`", "put the folder in `models/diffusers/`"),
+            ("`motion bucket … is out of range …`", "an options dict sent a value outside 0..1023"),
+        ],
+        "docs": [("docs/mimicmotion.md#svd-settings-svdoptions-defaults--diffusers-pipeline-for-svd-xt-11",
+                  "mimicmotion.md: SVD settings")],
+    },
+    "MotionComicPoseToVideo": {
+        "typical": [
+            "`steps` 25, `cfg` 2.0, `resolution` 576, `sample_stride` 2 with `fill` flow, `tile_frames` 0 (72), "
+            "`tile_overlap` 6, `noise_aug_strength` 0 (the official settings).",
+            "`driving_fps` from Load Video; connect `reference_pose` from the pose extractor.",
+        ],
+        "errors": [
+            ("`pose images are WxH but the reference image is … and its letterboxed frame …`", "render the poses at "
+             "the reference image's size (Retarget Poses does) or at the frame size the message names"),
+            ("`Pose to Video needs a MimicMotion model …`", "connect Load MimicMotion"),
+            ("`tiles of … frames overlapping by … are impossible …`", "use a tile of at least 2 and a smaller overlap"),
+            ("`no reference pose given …` (report)", "connect `reference_pose` for the best likeness"),
+        ],
+        "docs": [("docs/mimicmotion.md#mimicmotion-settings-mimicoptions-defaults--the-official-configstestyaml",
+                  "mimicmotion.md: settings")],
     },
     "MotionComicLoadSTDiT": {
         "typical": [

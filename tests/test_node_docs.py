@@ -65,6 +65,7 @@ def _fill(models: Path, inputs: Path) -> None:
         for name in ("probe_dir/config.json", "probe_dir/model.safetensors.index.json", "probe_dir/ema.pt",
                      "probe_t5.safetensors", "probe_scrfd.onnx", "probe.onnx", "probe.xml", "probe.pkl", "probe.pth"):
             (d / name).write_bytes(b"")
+        (d / "probe_dir" / "model_index.json").write_text('{"_class_name": "StableVideoDiffusionPipeline"}')
     (inputs / "probe.mp4").write_bytes(b"")
 
 
