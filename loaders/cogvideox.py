@@ -200,9 +200,14 @@ def load_cogvideox(model: str, vae: str | None = None, t5: str | None = None, *,
         parts += ["text_encoder", "tokenizer"] if t5 in (None, FROM_FOLDER) and not tokenizer_dir else []
         missing = missing_folder_files(folder, parts)
         if missing:
+            cfg_file = folder / "transformer" / "config.json"
+            try:
+                repos = [HF_REPOS[variant_of_config(json.loads(cfg_file.read_text()))]]
+            except (OSError, ValueError):
+                repos = list(HF_REPOS.values())
             raise ModelNotFoundError(
                 f"The CogVideoX folder {folder} is incomplete; missing: {'; '.join(missing)}. Download the "
-                f"missing parts from the Hugging Face repo it came from ({', '.join(HF_REPOS.values())}) "
+                f"missing parts from {' or '.join('https://huggingface.co/' + r for r in repos)} "
                 "keeping the same sub-folders."
             )
         cfg = json.loads((folder / "transformer" / "config.json").read_text())

@@ -212,7 +212,7 @@ def test_variant_rules_from_config():
 
     assert variant_of_config({"in_channels": 32, "out_channels": 16}) == "1.0-i2v"
     assert variant_of_config({"in_channels": 32, "out_channels": 16, "patch_size_t": 2}) == "1.5-i2v"
-    with pytest.raises(CheckpointError, match="text-to-video"):
-        variant_of_config({"in_channels": 16, "out_channels": 16, "patch_size_t": 2})
+    assert variant_of_config({"in_channels": 16, "out_channels": 16, "patch_size_t": 2}) == "1.5-t2v"
+    assert variant_of_config({"in_channels": 16, "out_channels": 16}) == "1.0-t2v"
     with pytest.raises(CheckpointError, match="33 input channels.*CogVideoX-Fun"):
         variant_of_config({"in_channels": 33, "out_channels": 16})
