@@ -1,0 +1,200 @@
+"""CogVideoX LoRA layer: the layouts LoRAs are shared in read to the same update diffusers/PEFT
+applies, strength 0 = no LoRA exactly, strength changes and chains without touching the base
+model, fused = unfused (base weights restored bit-exactly), every offload mode and bf16, and the
+refusals (another base, unknown/missing keys, bad strength, DoRA, not a LoRA)."""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+
+import tiny_cogvideox as tc
+import tiny_lora as tl
+from motioncomic import host
+from motioncomic.errors import CheckpointError, MotionComicError
+from motioncomic.loaders.cogvideox import load_cogvideox
+from motioncomic.loaders.lora import lora_applied, lora_choices, read_lora, resolve_lora, with_lora
+from motioncomic.samplers.i2v import image_to_video
+
+PROMPT = "a girl waves her hand"
+RUN = dict(num_frames=9, steps=2, cfg=6.0, seed=3, framing="stretch")
+
+
+@pytest.fixture(scope="module")
+def mdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lora") / "models"
+    tc.install_for_workflows(d)
+    host.set_models_dir(d)
+    yield d
+    host.set_models_dir(None)
+
+
+@pytest.fixture(scope="module")
+def vm(mdir):
+    return load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32")
+
+
+@pytest.fixture(scope="module")
+def files(mdir, vm):
+    layers = tl.random_layers(vm.components["transformer"], rank=4)
+    return {
+        "layers": layers,
+        "diffusers": tl.write_diffusers_lora(mdir / "loras" / "style.safetensors", layers, alpha=2.0),
+        "kohya": tl.write_kohya_lora(mdir / "CogVideo" / "loras" / "style_kohya.safetensors", layers, alpha=2.0),
+        "noalpha": tl.write_diffusers_lora(mdir / "loras" / "noalpha.safetensors", layers),
+    }
+
+
+def _image():
+    return torch.rand(1, 16, 16, 3, generator=torch.Generator().manual_seed(5))
+
+
+def _forward(vm, transformer=None):
+    tr = transformer or vm.components["transformer"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 3, 8, 2, 2, generator=g)
+    text = torch.randn(1, tc.TEXT_TOKENS, tc.T5_DIM, generator=g)
+    with torch.no_grad():
+        return tr(hidden_states=x, encoder_hidden_states=text, timestep=torch.tensor([500]), return_dict=False)[0]
+
+
+def test_choices_and_layouts_agree(vm, files):
+    assert "style.safetensors" in lora_choices() and "CogVideo/loras/style_kohya.safetensors" in lora_choices()
+    a = read_lora(resolve_lora("style.safetensors"))
+    b = read_lora(resolve_lora("CogVideo/loras/style_kohya.safetensors"))
+    assert (a.layout, b.layout, a.rank) == ("diffusers", "kohya", 4)
+    for layer in (*a.layers.values(), *b.layers.values()):
+        assert layer.scale == 0.5  # alpha 2 / rank 4
+    assert read_lora(files["noalpha"]).layers[next(iter(files["layers"]))].scale == 1.0
+    outs = []
+    for f in (files["diffusers"], files["kohya"]):
+        m = with_lora(vm, read_lora(f), 0.8)
+        with lora_applied(m):
+            outs.append(_forward(m))
+    assert torch.equal(outs[0], outs[1])
+
+
+def test_matches_diffusers_peft_adapter(vm, files):
+    """Our hooks give the update diffusers' own LoRA loading gives (alpha from its metadata)."""
+    pytest.importorskip("peft")
+    from diffusers import CogVideoXImageToVideoPipeline
+
+    ref = copy.deepcopy(vm.components["transformer"])
+    c = vm.components
+    pipe = CogVideoXImageToVideoPipeline(tokenizer=c["tokenizer"], text_encoder=c["text_encoder"], vae=c["vae"],
+                                         transformer=ref, scheduler=tc.build_scheduler())
+    pipe.load_lora_weights(str(files["diffusers"]), adapter_name="style")
+    pipe.set_adapters(["style"], [0.8])
+    assert ref.transformer_blocks[0].attn1.to_q.scaling["style"] == 0.5 * 0.8  # alpha / rank x weight
+    want = _forward(vm, ref)
+    m = with_lora(vm, read_lora(files["diffusers"]), 0.8)
+    with lora_applied(m):
+        got = _forward(m)
+    base = _forward(vm)
+    assert not torch.allclose(got, base, atol=1e-3)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_strength_zero_equals_no_lora_and_base_untouched(vm, files):
+    before = {k: v.clone() for k, v in vm.components["transformer"].state_dict().items()}
+    lora = read_lora(files["diffusers"])
+    plain = image_to_video(vm, _image(), PROMPT, **RUN).frames
+    zero = image_to_video(with_lora(vm, lora, 0.0), _image(), PROMPT, **RUN).frames
+    assert torch.equal(plain, zero)
+    one = image_to_video(with_lora(vm, lora, 1.0), _image(), PROMPT, **RUN).frames
+    half = image_to_video(with_lora(vm, lora, 0.5), _image(), PROMPT, **RUN).frames
+    assert not torch.equal(one, plain) and not torch.equal(half, one)
+    assert vm.loras == () and "loras" not in vm.info  # the input model is not changed
+    for k, v in vm.components["transformer"].state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert torch.equal(image_to_video(vm, _image(), PROMPT, **RUN).frames, plain)
+
+
+def test_chain_and_fuse(vm, files):
+    lora = read_lora(files["diffusers"])
+    both = with_lora(with_lora(vm, lora, 0.5), lora, 0.3)
+    single = with_lora(vm, lora, 0.8)
+    assert len(both.loras) == 2 and len(both.info["loras"]) == 2
+    with lora_applied(both):
+        a = _forward(both)
+    with lora_applied(single):
+        b = _forward(single)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    before = {k: v.clone() for k, v in vm.components["transformer"].state_dict().items()}
+    fused = with_lora(vm, lora, 0.8, fuse=True)
+    with lora_applied(fused):
+        c = _forward(fused)
+    torch.testing.assert_close(c, b, atol=1e-5, rtol=1e-5)
+    for k, v in vm.components["transformer"].state_dict().items():
+        assert torch.equal(v, before[k]), k  # restored bit-exactly
+
+
+@pytest.mark.parametrize("offload", ["model", "sequential"])
+def test_every_offload_mode(mdir, vm, files, offload):
+    lora = read_lora(files["diffusers"])
+    want = image_to_video(with_lora(vm, lora, 1.0), _image(), PROMPT, **RUN).frames
+    other = load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32", offload=offload)
+    for fuse in (False, True):
+        got = image_to_video(with_lora(other, lora, 1.0, fuse=fuse), _image(), PROMPT, **RUN).frames
+        torch.testing.assert_close(got, want, atol=2e-5, rtol=0)
+    plain = image_to_video(other, _image(), PROMPT, **RUN).frames
+    assert torch.equal(plain, image_to_video(vm, _image(), PROMPT, **RUN).frames)  # fused weights restored
+
+
+def test_bf16(mdir, files):
+    vm16 = load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="bf16")
+    lora = read_lora(files["diffusers"])
+    plain = image_to_video(vm16, _image(), PROMPT, **RUN).frames
+    assert torch.equal(image_to_video(with_lora(vm16, lora, 0.0), _image(), PROMPT, **RUN).frames, plain)
+    for fuse in (False, True):
+        out = image_to_video(with_lora(vm16, lora, 1.0, fuse=fuse), _image(), PROMPT, **RUN).frames
+        assert torch.isfinite(out).all() and not torch.equal(out, plain)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 10.5, -11, math.inf])
+def test_bad_strength(vm, files, bad):
+    with pytest.raises(MotionComicError, match="between -10 and 10"):
+        with_lora(vm, read_lora(files["diffusers"]), bad)
+
+
+def test_lora_for_another_base_is_refused(tmp_path, vm):
+    wide = tc.build_transformer("1.0-i2v", attention_head_dim=24)  # 48 wide instead of 32
+    path = tl.write_diffusers_lora(tmp_path / "wide.safetensors", tl.random_layers(wide))
+    with pytest.raises(MotionComicError, match=r"does not fit CogVideoX 1.0-i2v \(32 wide, 1 blocks\).*other shapes.*"
+                                               r"48->48.*made for a CogVideoX transformer 48 wide"):
+        with_lora(vm, read_lora(path), 1.0)
+    deep = tc.build_transformer("1.0-i2v", num_layers=3)
+    path = tl.write_diffusers_lora(tmp_path / "deep.safetensors", tl.random_layers(deep))
+    with pytest.raises(MotionComicError, match=r"layers this model does not have, e.g. transformer_blocks.1.attn1"
+                                               r".*at least 3 blocks"):
+        with_lora(vm, read_lora(path), 1.0)
+    meta = tl.write_diffusers_lora(tmp_path / "for15.safetensors", tl.random_layers(vm.components["transformer"]),
+                                   extra_meta={"motioncomic.base": "cogvideox-1.5-i2v"})
+    with pytest.raises(MotionComicError, match="made for CogVideoX 1.5-i2v.*this model is CogVideoX 1.0-i2v"):
+        with_lora(vm, read_lora(meta), 1.0)
+
+
+def test_broken_files_are_refused(tmp_path, vm):
+    from safetensors.torch import save_file
+
+    layers = tl.random_layers(vm.components["transformer"])
+    sd = {f"transformer.{m}.lora_A.weight": d for m, (d, u) in layers.items()}
+    save_file(sd, str(tmp_path / "half.safetensors"))
+    with pytest.raises(CheckpointError, match="miss half of their pair, e.g. transformer_blocks.0.attn1.to_"):
+        read_lora(tmp_path / "half.safetensors")
+    save_file({**sd, "transformer.x.lora_magnitude_vector": torch.ones(3)}, str(tmp_path / "dora.safetensors"))
+    with pytest.raises(CheckpointError, match="DoRA"):
+        read_lora(tmp_path / "dora.safetensors")
+    tc.write_transformer_file(tmp_path / "model.safetensors")
+    with pytest.raises(CheckpointError, match="keys that are not LoRA weights, e.g. "):
+        read_lora(tmp_path / "model.safetensors")
+    d, u = next(iter(layers.values()))
+    save_file({"transformer.transformer_blocks.0.attn1.to_q.lora_A.weight": d,
+               "transformer.transformer_blocks.0.attn1.to_q.lora_B.weight": u[:, :2].contiguous()},
+              str(tmp_path / "rank.safetensors"))
+    with pytest.raises(CheckpointError, match="rank layout does not pair up"):
+        read_lora(tmp_path / "rank.safetensors")
+    with pytest.raises(MotionComicError, match="models/loras/ or models/CogVideo/loras/"):
+        resolve_lora("nothere.safetensors")

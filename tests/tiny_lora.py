@@ -1,0 +1,55 @@
+"""Tiny random LoRAs for the tiny CogVideoX transformers, written in the real layouts they are
+shared in: diffusers/PEFT ``pytorch_lora_weights.safetensors`` (``transformer.<m>.lora_A.weight``,
+alpha in ``lora_adapter_metadata`` as diffusers writes it) and kohya / CogVideoX-Fun
+(``lora_unet_<m with _>.lora_down.weight`` + ``.alpha``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+ATTENTION = ("to_q", "to_k", "to_v", "to_out.0")
+
+
+def random_layers(transformer, rank: int = 4, targets=ATTENTION, seed: int = 0, std: float = 0.3) -> dict:
+    """module name -> (down [rank, in], up [out, rank]) for every Linear whose name ends in a target."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, m in transformer.named_modules():
+        if isinstance(m, torch.nn.Linear) and any(name.endswith(t) for t in targets):
+            out[name] = (torch.randn(rank, m.in_features, generator=g) * std,
+                         torch.randn(m.out_features, rank, generator=g) * std)
+    return out
+
+
+def write_diffusers_lora(path: Path, layers: dict, alpha: float | None = None, extra_meta: dict | None = None) -> Path:
+    from safetensors.torch import save_file
+
+    sd = {}
+    for m, (d, u) in layers.items():
+        sd[f"transformer.{m}.lora_A.weight"] = d.contiguous()
+        sd[f"transformer.{m}.lora_B.weight"] = u.contiguous()
+    meta = {"format": "pt"}
+    if alpha is not None:
+        rank = next(iter(layers.values()))[0].shape[0]
+        meta["lora_adapter_metadata"] = json.dumps({"transformer.lora_alpha": alpha, "transformer.r": rank,
+                                                    "transformer.target_modules": sorted(layers)})
+    meta.update(extra_meta or {})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(sd, str(path), metadata=meta)
+    return Path(path)
+
+
+def write_kohya_lora(path: Path, layers: dict, alpha: float) -> Path:
+    from safetensors.torch import save_file
+
+    sd = {}
+    for m, (d, u) in layers.items():
+        k = "lora_unet_" + m.replace(".", "_")
+        sd[k + ".lora_down.weight"] = d.contiguous()
+        sd[k + ".lora_up.weight"] = u.contiguous()
+        sd[k + ".alpha"] = torch.tensor(float(alpha))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(sd, str(path))
+    return Path(path)
