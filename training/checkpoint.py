@@ -81,17 +81,22 @@ def list_checkpoints(out: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def load(folder: Path, transformer, optimizer) -> dict:
-    """Restore LoRA weights and optimizer state from ``folder``; returns the state dict (step,
-    rng, losses, config)."""
+def read_state(folder: Path) -> dict:
+    """The state of checkpoint ``folder``: step, optimizer, rng, losses, config, variant."""
+    import torch
+
+    return torch.load(folder / STATE_FILE, weights_only=True, map_location="cpu")
+
+
+def load(folder: Path, state: dict, transformer, optimizer) -> None:
+    """Restore LoRA weights and optimizer state of checkpoint ``folder`` (``state`` = its
+    :func:`read_state`)."""
     import torch
     from safetensors.torch import load_file
 
-    state = torch.load(folder / STATE_FILE, weights_only=True, map_location="cpu")
     saved = load_file(str(folder / LORA_FILE))
     with torch.no_grad():
         for n, p in transformer.named_parameters():
             if "lora_" in n and p.requires_grad:
                 p.copy_(saved["transformer." + n.replace(".default.", ".")].to(p.device, p.dtype))
     optimizer.load_state_dict(state["optimizer"])
-    return state

@@ -122,6 +122,12 @@ def train_lora(dataset: str | Path, model_name: str, out: str | Path, config: Tr
         for p in (out / "checkpoints", out / "validation", out / ckpt.LORA_FILE):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         existing = []
+    state = ckpt.read_state(existing[-1]) if resume and existing else None
+    if state is not None:
+        changed = config.same_run(TrainConfig.from_dict(state["config"]))
+        if changed:
+            raise MotionComicError(f"--resume with other settings than the run in {out}: {', '.join(changed)} "
+                                   "differ. Use the same settings, or --force to start over.")
     records = read_manifest(dataset)
     device = torch.device(device) if device is not None else host.torch_device()
     model = load_video_model(model_name, family="cogvideox", dtype=config.dtype, device=device, offload="model")
@@ -146,12 +152,8 @@ def train_lora(dataset: str | Path, model_name: str, out: str | Path, config: Tr
     sched = make_scheduler(model, "DDIM")
     gen = torch.Generator().manual_seed(config.seed)
     start, losses = 0, []
-    if resume and existing:
-        state = ckpt.load(existing[-1], tr, opt)
-        changed = config.same_run(TrainConfig.from_dict(state["config"]))
-        if changed:
-            raise MotionComicError(f"--resume with other settings than the run in {out}: {', '.join(changed)} "
-                                   "differ. Use the same settings, or --force to start over.")
+    if state is not None:
+        ckpt.load(existing[-1], state, tr, opt)
         gen.set_state(state["rng"])
         start, losses = int(state["step"]), list(state["losses"])
         log.info("resuming %s at step %d", existing[-1], start)
