@@ -3,6 +3,7 @@
     python -m motioncomic animate IMAGE "PROMPT" --model NAME_OR_PATH [--models-dir DIR] -o OUT.mp4
     python -m motioncomic submit WORKFLOW.json --server URL [--image F] [--prompt T] [--seed N] -o DIR
     python -m motioncomic submit --jobs JOBS.csv --server URL [--server URL2 ...] -o DIR
+    python -m motioncomic train-lora DATASET --model NAME [--steps N] [--rank R] -o OUT
 
 Exit codes: 0 done, 1 some batch jobs failed, 2 bad input (message, no traceback), 130 cancelled.
 """
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                + __doc__.split("\n\n")[2] + "\nSee docs/cli.md.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit,train-lora}")
 
     a = sub.add_parser("animate", help="image + prompt -> clip, without ComfyUI (same code as the nodes)")
     a.add_argument("image", help="character image (png/jpg/webp; any size and aspect)")
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="batch: skip jobs marked ok in DIR/manifest.json")
     s.add_argument("--timeout", type=float, default=None, help="seconds per job before it is interrupted")
     s.add_argument("-o", "--output", required=True, help="folder for the downloaded outputs")
+
+    from .training.cli import add_parser as add_train_lora  # argparse only; torch loads when it runs
+
+    add_train_lora(sub)
     return ap
 
 
@@ -99,6 +104,18 @@ def _install_sigint():
             raise KeyboardInterrupt
 
     return signal.signal(signal.SIGINT, handler)
+
+
+class _sigint_cancels:
+    """First Ctrl-C cancels after the current step (see ``_install_sigint``) for a block."""
+
+    def __enter__(self):
+        host.clear_cancel()
+        self.previous = _install_sigint()
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        host.clear_cancel()
 
 
 def cmd_animate(args) -> int:
@@ -271,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet and saved is None:
         os.environ["MOTIONCOMIC_PROGRESS"] = "1"  # host.Progress draws its bar on stderr
     try:
+        if args.command == "train-lora":
+            from .training.cli import run as cmd_train_lora
+
+            with _sigint_cancels():
+                return cmd_train_lora(args)
         return cmd_animate(args) if args.command == "animate" else cmd_submit(args)
     except MotionComicError as exc:
         sys.stderr.write(f"error: {exc}\n")

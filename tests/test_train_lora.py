@@ -125,3 +125,17 @@ def test_bad_input(mdir, dataset, tmp_path):
         train_lora(tmp_path, tc.WORKFLOW_MODEL, tmp_path / "x", TrainConfig(steps=1), device="cpu")
     with pytest.raises(MotionComicError, match="--lr must be a positive"):
         TrainConfig(lr=float("nan")).check()
+
+
+def test_cli(mdir, dataset, tmp_path, capsys):
+    from motioncomic.cli import main
+
+    out = tmp_path / "cli"
+    args = ["train-lora", str(dataset), "--model", tc.WORKFLOW_MODEL, "--models-dir", str(mdir), "-o", str(out),
+            "--steps", "2", "--rank", "4", "--alpha", "2", "--device", "cpu", "--checkpoint-every", "1"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip().endswith("pytorch_lora_weights.safetensors")
+    assert read_lora(out / ckpt.LORA_FILE).layers[next(iter(read_lora(out / ckpt.LORA_FILE).layers))].scale == 0.5
+    assert main(args) == 2 and "--resume" in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 0  # already finished: nothing to redo, same LoRA
+    assert main(args[:-2] + ["--targets", ""]) == 2 and "--targets is empty" in capsys.readouterr().err
