@@ -113,6 +113,11 @@ def train_lora(dataset: str | Path, model_name: str, out: str | Path, config: Tr
     from .dataset import read_manifest
 
     config = (config or TrainConfig()).check()
+    try:
+        import peft  # noqa: F401
+    except ImportError:
+        raise MotionComicError("train-lora needs the peft package: pip install peft (or pip install "
+                               "'motioncomic[training]'). The LoRA node itself does not need it.") from None
     out = Path(out)
     existing = ckpt.list_checkpoints(out)
     if existing and not (resume or force):
