@@ -41,6 +41,16 @@ def write_diffusers_lora(path: Path, layers: dict, alpha: float | None = None, e
     return Path(path)
 
 
+def install_for_workflows(models_dir: Path) -> None:
+    """The text-to-video model the shipped T2V workflow names (``models/CogVideo/CogVideoX-5b/``)."""
+    import tiny_cogvideox as tc
+    from flagship_graphs import T2V_MODEL
+
+    target = Path(models_dir) / "CogVideo" / T2V_MODEL
+    if not (target / "model_index.json").exists():
+        tc.write_diffusers_folder(target, "1.0-t2v")
+
+
 def write_kohya_lora(path: Path, layers: dict, alpha: float) -> Path:
     from safetensors.torch import save_file
 
