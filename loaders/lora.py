@@ -106,13 +106,13 @@ def lora_choices() -> list[str]:
     return plain + cog
 
 
-def resolve_lora(name: str) -> Path:
+def resolve_lora(name: str | Path) -> Path:
     """The file of a LoRA choice (see :func:`lora_choices`), only inside the model folders."""
     hint = ("Put LoRA files (.safetensors) in models/loras/ or models/CogVideo/loras/. "
             f"Available: {', '.join(lora_choices()[:8]) or 'none'}.")
-    if name.startswith(COG_PREFIX):
-        return host.find_model("CogVideo", "loras/" + name[len(COG_PREFIX):], hint)
-    return host.find_model("loras", name, hint)
+    if isinstance(name, str) and name.startswith(COG_PREFIX):
+        return host.find_model("CogVideo", "loras/" + name[len(COG_PREFIX):], hint, what="LoRA")
+    return host.find_model("loras", name, hint, what="LoRA")
 
 
 def _strip(key: str) -> str:

@@ -79,7 +79,7 @@ def build_cache(model, root: str | os.PathLike, records: list, num_frames: int, 
     if todo_text:
         enc, tok = model.components["text_encoder"], model.components["tokenizer"]
         progress = host.Progress(len(todo_text), "cache captions")
-        with _moved(enc, device), torch.no_grad():
+        with host.on_device(enc, device, offload=True), torch.no_grad():
             for rec, _f, text_path, _v, key, _k in todo_text:
                 ids = tok([rec.caption], padding="max_length", max_length=model.text_tokens, truncation=True,
                           add_special_tokens=True, return_tensors="pt").input_ids
@@ -89,7 +89,7 @@ def build_cache(model, root: str | os.PathLike, records: list, num_frames: int, 
     if todo_video:
         vae = model.components["vae"]
         progress = host.Progress(len(todo_video), "cache latents")
-        with _moved(vae, device), torch.no_grad():
+        with host.on_device(vae, device, offload=True), torch.no_grad():
             for rec, frame, _t, video_path, _k, key in todo_video:
                 _save(_encode_clip(model, vae, root, rec, num_frames, frame, seed, device), video_path, key)
                 progress.step()
@@ -119,22 +119,6 @@ def _encode_clip(model, vae, root, rec, num_frames: int, frame: tuple[int, int],
             vae.disable_tiling()
     return {"latents": latents[0].permute(1, 0, 2, 3).to(model.dtype),  # [F,C,h,w]
             "image": (image * 255).round().to(torch.uint8)}
-
-
-class _moved:
-    """Move a module to ``device`` for a block and back to where it was (offload device)."""
-
-    def __init__(self, module, device):
-        self.module, self.device = module, device
-        self.home = next(module.parameters()).device
-
-    def __enter__(self):
-        self.module.to(self.device)
-        return self.module
-
-    def __exit__(self, *exc):
-        self.module.to(self.home)
-        host.soft_empty_cache()
 
 
 def load_batch(clips: list[CachedClip], device, dtype) -> dict:

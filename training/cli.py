@@ -47,6 +47,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from .. import host
     from .train import train_lora
 
@@ -58,7 +60,9 @@ def run(args) -> int:
         frames=args.frames, resolution=args.resolution, seed=args.seed, checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep_checkpoints, validate_every=args.validate_every,
         validation_steps=args.validation_steps, gradient_checkpointing=args.gradient_checkpointing, dtype=args.dtype)
-    result = train_lora(args.dataset, args.model, args.output, config, device=args.device, resume=args.resume,
+    typed = Path(args.model).expanduser()
+    model = typed if typed.is_absolute() else args.model  # a path the user typed, else a name in models/
+    result = train_lora(args.dataset, model, args.output, config, device=args.device, resume=args.resume,
                         force=args.force)
     print(result.lora)
     return 0

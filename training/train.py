@@ -97,11 +97,13 @@ def _inject_lora(transformer, config: TrainConfig):
     return params
 
 
-def train_lora(dataset: str | Path, model_name: str, out: str | Path, config: TrainConfig | None = None, *,
+def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, config: TrainConfig | None = None, *,
                device=None, resume: bool = False, force: bool = False,
                on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Train an I2V LoRA for ``model_name`` on ``dataset``; write ``OUT/pytorch_lora_weights.safetensors``.
 
+    ``model_name``: a name inside the model folders, or a ``Path`` (taken as given; the CLI passes
+    one for an absolute path the user typed).
     Existing checkpoints in ``out`` need ``resume`` (continue exactly) or ``force`` (start over).
     ``on_step(step)`` is called at the start of each step (tests, UIs). Raises the cancel
     exception after saving a checkpoint of the completed steps when cancelled.
@@ -148,8 +150,8 @@ def train_lora(dataset: str | Path, model_name: str, out: str | Path, config: Tr
 
     tr, vae = model.components["transformer"], model.components["vae"]
     params = _inject_lora(tr, config)
-    tr.to(device)
-    vae.to(device).requires_grad_(False)
+    vae.requires_grad_(False)
+    host.place([tr, vae], device)  # both stay on the device for the run; the T5 stays offloaded
     ckpting = config.gradient_checkpointing == "on" or (config.gradient_checkpointing == "auto" and device.type != "cpu")
     if ckpting:
         tr.enable_gradient_checkpointing()
@@ -232,8 +234,7 @@ def _validate(model, tr, vae, record, dataset, num_frames: int, config: TrainCon
         res = image_to_video(vm, image, record.caption or "a character moves", num_frames=num_frames,
                              steps=config.validation_steps, seed=config.seed, resolution=config.resolution or None)
     finally:
-        tr.to(device)  # model offload moved it back to the offload device
-        vae.to(device)
+        host.place([tr, vae], device)  # model offload moved them back to the offload device
     path = out / "validation" / f"step-{step:06d}.mp4"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_video(res.frames, path, res.fps, progress=False)
