@@ -115,16 +115,6 @@ def resolve_lora(name: str | Path) -> Path:
     return host.find_model("loras", name, hint, what="LoRA")
 
 
-def _strip(key: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for p in _PREFIXES:
-            if key.startswith(p):
-                key, changed = key[len(p):], True
-    return key
-
-
 def _metadata_alpha(meta: dict[str, str]) -> tuple[float | None, dict[str, float]]:
     """(global lora_alpha, per-module alpha pattern) from diffusers' or our metadata."""
     raw = meta.get("lora_adapter_metadata")
@@ -161,7 +151,7 @@ def read_lora(path: str | Path, name: str = "") -> LoraFile:
         if raw_key.startswith(("text_encoder.", "lora_te")):
             ignored.append(raw_key)
             continue
-        key = _strip(raw_key)
+        key = checkpoints.strip_prefixes(raw_key, _PREFIXES)
         if key.startswith(_KOHYA):
             underscored = True
             key = key[next(len(p) for p in _KOHYA if key.startswith(p)):]
