@@ -41,14 +41,22 @@ def write_diffusers_lora(path: Path, layers: dict, alpha: float | None = None, e
     return Path(path)
 
 
+#: A LoRA for the tiny T2V model, for the real-ComfyUI LoRA test (no shipped workflow names it).
+COMFY_LORA = "motioncomic_tiny_t2v.safetensors"
+
+
 def install_for_workflows(models_dir: Path) -> None:
-    """The text-to-video model the shipped T2V workflow names (``models/CogVideo/CogVideoX-5b/``)."""
+    """The text-to-video model the shipped T2V workflow names (``models/CogVideo/CogVideoX-5b/``)
+    and :data:`COMFY_LORA` for it in ``models/CogVideo/loras/``."""
     import tiny_cogvideox as tc
     from flagship_graphs import T2V_MODEL
 
     target = Path(models_dir) / "CogVideo" / T2V_MODEL
     if not (target / "model_index.json").exists():
         tc.write_diffusers_folder(target, "1.0-t2v")
+    lora = Path(models_dir) / "CogVideo" / "loras" / COMFY_LORA
+    if not lora.exists():
+        write_diffusers_lora(lora, random_layers(tc.build_transformer("1.0-t2v", 0), rank=4, std=0.5), alpha=4.0)
 
 
 def write_kohya_lora(path: Path, layers: dict, alpha: float) -> Path:
