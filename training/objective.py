@@ -40,7 +40,8 @@ def i2v_loss(model, transformer, vae, scheduler, batch: dict, gen, *, noise_mean
 
     sigma = torch.exp(torch.normal(noise_mean, noise_std, size=(1,), generator=gen)).to(device, dtype)
     noisy_image = image + torch.randn(image.shape, generator=gen).to(device, dtype) * sigma
-    img = vae.encode(noisy_image.unsqueeze(2)).latent_dist.sample(gen).to(dtype)  # [B,C,1,h,w]
+    with torch.no_grad():  # the VAE is frozen: no activations kept for backward
+        img = vae.encode(noisy_image.unsqueeze(2)).latent_dist.sample(gen).to(dtype)  # [B,C,1,h,w]
     factor = vae.config.scaling_factor
     img = img / factor if vae.config.invert_scale_latents else img * factor
     img = img.permute(0, 2, 1, 3, 4)
