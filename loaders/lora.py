@@ -90,12 +90,13 @@ class LoraFile:
 
 @dataclass(frozen=True)
 class AppliedLora:
-    """A LoRA resolved against one transformer: ``targets`` module name -> layer."""
+    """A LoRA at a strength on a model; its layers are matched to the transformer's modules when it
+    is applied (the model may not be loaded yet when the LoRA node runs)."""
 
     name: str
     strength: float
     fuse: bool
-    targets: dict[str, LoraLayer] = field(repr=False)
+    lora: LoraFile = field(repr=False)
 
 
 # --------------------------------------------------------------------------- files
@@ -237,15 +238,8 @@ def _linears(transformer) -> dict[str, Any]:
 
 
 def resolve_against(lora: LoraFile, model) -> dict[str, LoraLayer]:
-    """Module name (in ``model``'s transformer) -> layer; refuses another base with what the LoRA
-    was made for and what the model is, and lists (a few) layers the model does not have."""
-    if model.family != "cogvideox":
-        raise MotionComicError(f"LoRA {lora.name} is for CogVideoX; {model.name or model.variant} is a "
-                               f"{model.family} model. Load a CogVideoX model and put the LoRA node after it.")
-    if lora.base and lora.base.removeprefix("cogvideox-") != model.variant:
-        raise MotionComicError(
-            f"LoRA {lora.name} was made for CogVideoX {lora.base.removeprefix('cogvideox-')} (its metadata says so); "
-            f"this model is {describe_model(model)}. Use it with that base model.")
+    """Module name (in ``model``'s loaded transformer) -> layer; refuses another base with what the
+    LoRA was made for and what the model is, and lists (a few) layers the model does not have."""
     linears = _linears(model.components["transformer"])
     by_name = {n.replace(".", "_"): n for n in linears} if lora.underscored else {n: n for n in linears}
     shapes = {k: (int(v.up.shape[0]), int(v.down.shape[1])) for k, v in lora.layers.items()}
@@ -283,14 +277,29 @@ def check_strength(strength: float, what: str = "strength") -> float:
 
 def with_lora(model, lora: LoraFile, strength: float = 1.0, *, fuse: bool = False):
     """A new ``VideoModel`` = ``model`` + ``lora`` at ``strength`` (chainable). ``model`` and its
-    weights are not changed; the LoRA is applied only while the engine samples."""
+    weights are not changed; the LoRA is applied only while the engine samples.
+
+    A loaded model is checked now (another base is refused here); a described one (loaded later,
+    ``loaders/deferred.py``) is checked on the metadata now and on the layers when it is loaded,
+    and loading the result loads ``model`` itself, so the weights are read once and shared."""
     s = check_strength(strength)
-    targets = resolve_against(lora, model)
-    applied = AppliedLora(name=lora.name, strength=s, fuse=bool(fuse), targets=targets)
+    if model.family != "cogvideox":
+        raise MotionComicError(f"LoRA {lora.name} is for CogVideoX; {model.name or model.variant} is a "
+                               f"{model.family} model. Load a CogVideoX model and put the LoRA node after it.")
+    if lora.base and lora.base.removeprefix("cogvideox-") != model.variant:
+        raise MotionComicError(
+            f"LoRA {lora.name} was made for CogVideoX {lora.base.removeprefix('cogvideox-')} (its metadata says so); "
+            f"this model is CogVideoX {model.variant}. Use it with that base model.")
+    loaded = getattr(model, "loaded", True)
+    if loaded:
+        targets = resolve_against(lora, model)
+        log.info("LoRA %s (%s, rank %d, %d layers) at %g on %s", lora.name, lora.layout, lora.rank, len(targets),
+                 s, model.name or model.variant)
+    applied = AppliedLora(name=lora.name, strength=s, fuse=bool(fuse), lora=lora)
     info = dict(model.info, loras=[*model.info.get("loras", []), f"{lora.name} @ {s:g}{' fused' if fuse else ''}"])
-    log.info("LoRA %s (%s, rank %d, %d layers) at %g on %s", lora.name, lora.layout, lora.rank, len(targets), s,
-             model.name or model.variant)
-    return dataclasses.replace(model, components=dict(model.components), loras=(*model.loras, applied), info=info)
+    extra = {} if loaded else {"loader": model.ensure_loaded}
+    return dataclasses.replace(model, components=dict(model.components), loras=(*model.loras, applied), info=info,
+                               **extra)
 
 
 # --------------------------------------------------------------------------- applying
@@ -338,7 +347,7 @@ def lora_applied(model, transformer=None) -> Iterator[None]:
     hooked: dict[str, list] = {}
     fused: dict[str, list] = {}
     for a in active:
-        for name, layer in a.targets.items():
+        for name, layer in resolve_against(a.lora, model).items():
             (fused if a.fuse else hooked).setdefault(name, []).append((layer, a.strength * layer.scale))
     handles, backups = [], []
     try:

@@ -92,6 +92,8 @@ def text_to_video(model, prompt: str, negative_prompt: str = "", *, width: int =
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)
     model.frame_counts.check(n, name)
     size = legal_size(model.frame, height, width, name)
+    if hasattr(model, "ensure_loaded"):
+        model.ensure_loaded()  # every check above ran before the weights are read
     module, func = ENGINES[model.family]
     engine = getattr(importlib.import_module(f".{module}", __package__), func)
     report: list[str] = []

@@ -220,3 +220,20 @@ def test_broken_files_are_refused(tmp_path, vm):
         read_lora(tmp_path / "rank.safetensors")
     with pytest.raises(MotionComicError, match="models/loras/ or models/CogVideo/loras/"):
         resolve_lora("nothere.safetensors")
+
+
+def test_lora_on_a_described_model_loads_the_base_once(mdir, files):
+    """The loader node hands out a described model (weights read by the sampler); the LoRA node after
+    it must not make the sampler load a second copy: loading the LoRA model loads the base."""
+    from motioncomic.loaders.registry import load_video_model
+
+    described = load_video_model(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32", defer=True)
+    assert not described.loaded
+    lora = read_lora(files["diffusers"])
+    tuned = with_lora(described, lora, 1.0)
+    zero = with_lora(described, lora, 0.0)
+    assert not described.loaded  # the LoRA node did not load anything
+    out = image_to_video(tuned, _image(), PROMPT, **RUN).frames
+    assert described.loaded and tuned.components["transformer"] is described.components["transformer"]
+    assert torch.equal(image_to_video(zero, _image(), PROMPT, **RUN).frames, image_to_video(described, _image(), PROMPT, **RUN).frames)
+    assert not torch.equal(out, image_to_video(described, _image(), PROMPT, **RUN).frames)

@@ -12,7 +12,7 @@ import tiny_dataset as td
 from motioncomic import host
 from motioncomic.errors import Cancelled, MotionComicError
 from motioncomic.loaders.cogvideox import load_cogvideox
-from motioncomic.loaders.lora import lora_applied, read_lora, with_lora
+from motioncomic.loaders.lora import lora_applied, read_lora, resolve_against, with_lora
 from motioncomic.training import checkpoint as ckpt
 from motioncomic.training.config import TrainConfig
 from motioncomic.training.train import train_lora
@@ -53,7 +53,7 @@ def test_cancel_mid_step_and_resume_equals_uninterrupted(mdir, dataset, tmp_path
     assert last.name == "step-000002"
     vm = load_cogvideox(tc.WORKFLOW_MODEL, device="cpu", dtype="fp32")
     usable = with_lora(vm, read_lora(last / ckpt.LORA_FILE), 1.0)  # the cancelled run left a usable LoRA
-    assert len(usable.loras[0].targets) == 4
+    assert len(resolve_against(usable.loras[0].lora, usable)) == 4
     with pytest.raises(MotionComicError, match="--resume.*--force"):
         train_lora(dataset, tc.WORKFLOW_MODEL, tmp_path / "b", cfg, device="cpu")
     with pytest.raises(MotionComicError, match="rank differ"):
