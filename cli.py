@@ -4,6 +4,7 @@
     python -m motioncomic submit WORKFLOW.json --server URL [--image F] [--prompt T] [--seed N] -o DIR
     python -m motioncomic submit --jobs JOBS.csv --server URL [--server URL2 ...] -o DIR
     python -m motioncomic prepare-dataset VIDEOS... -o DATASET [--caption openai --llm-model M]
+    python -m motioncomic train-lora DATASET --model NAME [--steps N] [--rank R] -o OUT
 
 Exit codes: 0 done, 1 some batch jobs failed, 2 bad input (message, no traceback), 130 cancelled.
 """
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                + __doc__.split("\n\n")[2] + "\nSee docs/cli.md.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit,prepare-dataset}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{animate,submit,prepare-dataset,train-lora}")
 
     a = sub.add_parser("animate", help="image + prompt -> clip, without ComfyUI (same code as the nodes)")
     a.add_argument("image", help="character image (png/jpg/webp; any size and aspect)")
@@ -82,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=None, help="seconds per job before it is interrupted")
     s.add_argument("-o", "--output", required=True, help="folder for the downloaded outputs")
 
+    from .training.cli import add_parser as add_train_lora  # argparse only; torch loads when it runs
     from .training.commands import add_prepare_dataset
 
     add_prepare_dataset(sub)
+    add_train_lora(sub)
     return ap
 
 
@@ -104,6 +107,18 @@ def _install_sigint():
             raise KeyboardInterrupt
 
     return signal.signal(signal.SIGINT, handler)
+
+
+class _sigint_cancels:
+    """First Ctrl-C cancels after the current step (see ``_install_sigint``) for a block."""
+
+    def __enter__(self):
+        host.clear_cancel()
+        self.previous = _install_sigint()
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        host.clear_cancel()
 
 
 def cmd_animate(args) -> int:
@@ -274,7 +289,15 @@ def cmd_prepare_dataset(args) -> int:
         host.clear_cancel()
 
 
-COMMANDS = {"animate": cmd_animate, "submit": cmd_submit, "prepare-dataset": cmd_prepare_dataset}
+def cmd_train_lora(args) -> int:
+    from .training.cli import run
+
+    with _sigint_cancels():
+        return run(args)
+
+
+COMMANDS = {"animate": cmd_animate, "submit": cmd_submit, "prepare-dataset": cmd_prepare_dataset,
+            "train-lora": cmd_train_lora}
 
 
 # --------------------------------------------------------------------------- entry

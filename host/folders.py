@@ -36,11 +36,15 @@ MODEL_FOLDERS: dict[str, str] = {
     "facedetection": "face detectors (ONNX, OpenCV cascade .xml)",
     "LLM": "local causal language models (transformers folders)",
     "mimicmotion": "MimicMotion UNet + PoseNet files (MimicMotion_1-1.pth, MimicMotionMergedUnet_*.safetensors)",
+    "loras": "LoRA files (CogVideoX LoRAs; also models/CogVideo/loras/)",
 }
 #: Where the files of well-known model names come from (lower-case name -> source), for messages.
 KNOWN_SOURCES: dict[str, str] = {
     "cogvideox-5b-i2v": "huggingface.co/THUDM/CogVideoX-5b-I2V",
     "cogvideox1.5-5b-i2v": "huggingface.co/THUDM/CogVideoX1.5-5B-I2V",
+    "cogvideox-5b": "huggingface.co/THUDM/CogVideoX-5b",
+    "cogvideox-2b": "huggingface.co/THUDM/CogVideoX-2b",
+    "cogvideox1.5-5b": "huggingface.co/THUDM/CogVideoX1.5-5B",
     "opensora-stdit-v3": "huggingface.co/hpcai-tech/OpenSora-STDiT-v3",
     "opensora-vae-v1.2": "huggingface.co/hpcai-tech/OpenSora-VAE-v1.2",
     "t5xxl_fp16.safetensors": "huggingface.co/comfyanonymous/flux_text_encoders",

@@ -143,11 +143,12 @@ def unwrap_state_dict(obj) -> dict:
     return {strip_prefixes(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
 
 
-def strip_prefixes(key: str) -> str:
+def strip_prefixes(key: str, prefixes: tuple[str, ...] = _PREFIXES) -> str:
+    """``key`` without any of ``prefixes`` in front (repeatedly: ``module._orig_mod.x`` -> ``x``)."""
     changed = True
     while changed:
         changed = False
-        for p in _PREFIXES:
+        for p in prefixes:
             if key.startswith(p):
                 key, changed = key[len(p):], True
     return key

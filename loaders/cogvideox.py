@@ -1,8 +1,9 @@
-"""Load CogVideoX image-to-video models from the places users keep them.
+"""Load CogVideoX models (image-to-video and text-to-video) from the places users keep them.
 
 - A diffusers folder ``models/CogVideo/<name>/`` or ``models/diffusers/<name>/`` holding
   ``model_index.json``, ``transformer/``, ``vae/``, ``text_encoder/``, ``tokenizer/`` and
-  ``scheduler/`` (as downloaded from THUDM/CogVideoX-5b-I2V or THUDM/CogVideoX1.5-5B-I2V).
+  ``scheduler/`` (as downloaded from THUDM/CogVideoX-5b-I2V, THUDM/CogVideoX1.5-5B-I2V, or the
+  text-to-video THUDM/CogVideoX-5b, THUDM/CogVideoX-2b, THUDM/CogVideoX1.5-5B).
 - A single-file transformer ``models/diffusion_models/<file>.safetensors`` (diffusers key names),
   its variant and config recognised from tensor shapes, plus a VAE (``models/vae/`` file or a
   folder) and a T5 encoder (``models/text_encoders/t5xxl_*.safetensors`` or a folder) with its
@@ -90,7 +91,7 @@ def torch_dtype(dtype: Any, variant: str, device) -> Any:
         if dtype not in names:
             raise MotionComicError(f"dtype {dtype!r} is unknown; use bf16, fp16, fp32 or auto")
         chosen = names[dtype]
-    if chosen == torch.float16 and variant == "1.5-i2v":
+    if chosen == torch.float16 and variant.startswith("1.5"):
         raise MotionComicError(
             "CogVideoX 1.5 does not work in fp16: its activations overflow and the video comes out black "
             "(NaN). Use bf16 (GPUs since RTX 30xx / A100), or fp32 on older GPUs."
@@ -179,7 +180,8 @@ def apply_offload(components: dict, mode: str, device) -> None:
 # --------------------------------------------------------------------------- entry
 def load_cogvideox(model: str, vae: str | None = None, t5: str | None = None, *, dtype: Any = "auto",
                    device: Any = None, offload: str = "none", tokenizer_dir: str | None = None):
-    """Load a CogVideoX I2V model (folder or single-file transformer) into a ``VideoModel``.
+    """Load a CogVideoX model, I2V or T2V (folder or single-file transformer), into a ``VideoModel``
+    (``task`` says which; the Image to Video and Text to Video entries each refuse the other).
 
     ``vae``/``t5``: None or ``"(from model folder)"`` to use the folder's parts, else a name under
     models/vae/ or models/text_encoders/ (file or folder) or a path. ``dtype``: auto/bf16/fp16/fp32
@@ -198,10 +200,14 @@ def load_cogvideox(model: str, vae: str | None = None, t5: str | None = None, *,
         parts += ["text_encoder", "tokenizer"] if t5 in (None, FROM_FOLDER) and not tokenizer_dir else []
         missing = missing_folder_files(folder, parts)
         if missing:
-            guess = "1.5-i2v" if "1.5" in folder.name else "1.0-i2v"
+            cfg_file = folder / "transformer" / "config.json"
+            try:
+                repos = [HF_REPOS[variant_of_config(json.loads(cfg_file.read_text()))]]
+            except (OSError, ValueError):
+                repos = list(HF_REPOS.values())
             raise ModelNotFoundError(
                 f"The CogVideoX folder {folder} is incomplete; missing: {'; '.join(missing)}. Download the "
-                f"missing parts from https://huggingface.co/{HF_REPOS[guess]} (or {HF_REPOS['1.5-i2v' if guess == '1.0-i2v' else '1.0-i2v']}) "
+                f"missing parts from {' or '.join('https://huggingface.co/' + r for r in repos)} "
                 "keeping the same sub-folders."
             )
         cfg = json.loads((folder / "transformer" / "config.json").read_text())
@@ -230,7 +236,7 @@ def load_cogvideox(model: str, vae: str | None = None, t5: str | None = None, *,
     name = path.name if folder is not None else path.stem
     log.info("loaded CogVideoX %s from %s (%s, %s, offload %s)", variant, path, dt, device, offload)
     return VideoModel(
-        family="cogvideox", variant=variant, components=components, dtype=dt, device=device,
+        family="cogvideox", variant=variant, task=variant.rsplit("-", 1)[1], components=components, dtype=dt, device=device,
         offload=offload, name=name, info={"path": str(path), "vae": str(vae_src), "t5": str(t5_src)},
         **rules,
     )

@@ -1,6 +1,6 @@
 """What a CogVideoX checkpoint is, from its config or its tensor shapes (never its file name).
 
-Variants we run for image-to-video:
+Variants (``<version>-<task>``):
 
 - ``1.0-i2v`` (CogVideoX-5B-I2V): transformer ``in_channels`` = 2 x latent channels, learned
   position embeddings (``patch_embed.pos_embedding``) so the frame is fixed (480x720), 8N+1 frames
@@ -9,7 +9,14 @@ Variants we run for image-to-video:
   OFS embedding, any frame with short side 768 and long side <= 1360 (multiples of 16), 16N+1
   frames up to 81, 224 text tokens, 16 fps, bfloat16 only.
 
-Text-to-video transformers (``in_channels`` = latent channels) are recognised and refused.
+- ``1.0-t2v`` (CogVideoX-5B and CogVideoX-2B): ``in_channels`` = latent channels, 480x720,
+  8N+1 frames up to 49, 226 tokens, 8 fps. The 2B has 30 layers of width 1920 and sincos position
+  embeddings instead of RoPE (recognised from its config, or from that width in a single file).
+- ``1.5-t2v`` (CogVideoX-1.5-5B): like ``1.5-i2v`` without the image channels and OFS embedding;
+  the official size is 1360x768, any frame of the 1.5 rule is accepted.
+
+Text-to-video models go to the Text to Video entry (``samplers/t2v.py``), image-to-video models to
+Image to Video; each entry refuses the other kind naming the node to use.
 """
 from __future__ import annotations
 
@@ -26,12 +33,11 @@ from .video_model import FrameCounts, FrameSpec
 HF_REPOS = {
     "1.0-i2v": "THUDM/CogVideoX-5b-I2V",
     "1.5-i2v": "THUDM/CogVideoX1.5-5B-I2V",
+    "1.0-t2v": "THUDM/CogVideoX-5b (or THUDM/CogVideoX-2b)",
+    "1.5-t2v": "THUDM/CogVideoX1.5-5B",
 }
-T2V_MESSAGE = (
-    "{what} is a CogVideoX text-to-video transformer (in_channels {cin} = its latent channels), "
-    "which cannot take an image. For image-to-video use CogVideoX-5B-I2V ({r10}) or "
-    "CogVideoX-1.5-5B-I2V ({r15})."
-)
+#: Width of the CogVideoX-2B transformer (30 heads x 64): the one 1.0 model without RoPE.
+WIDTH_2B = 1920
 
 #: Official configs; shape inference starts from these and overrides what the weights show.
 BASE_TRANSFORMER = {
@@ -51,6 +57,12 @@ BASE_TRANSFORMER = {
         patch_bias=False, ofs_embed_dim=512,
     ),
 }
+BASE_TRANSFORMER["1.0-t2v"] = dict(BASE_TRANSFORMER["1.0-i2v"], in_channels=16,
+                                   use_learned_positional_embeddings=False)
+BASE_TRANSFORMER["1.5-t2v"] = dict(BASE_TRANSFORMER["1.5-i2v"], in_channels=16, ofs_embed_dim=None)
+#: CogVideoX-2B differs from the 5B T2V in width, depth and position embedding.
+BASE_2B = dict(BASE_TRANSFORMER["1.0-t2v"], num_attention_heads=30, num_layers=30,
+               use_rotary_positional_embeddings=False)
 BASE_VAE = dict(
     in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
     up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(128, 256, 256, 512),
@@ -66,18 +78,18 @@ SCHEDULER_CONFIG = dict(
 
 
 def variant_of_config(cfg: dict, what: str = "this model") -> str:
-    """``1.0-i2v`` / ``1.5-i2v`` from a diffusers transformer config; T2V raises."""
+    """``1.0-i2v`` / ``1.5-i2v`` / ``1.0-t2v`` / ``1.5-t2v`` from a diffusers transformer config."""
     cin, cout = cfg.get("in_channels", 16), cfg.get("out_channels", 16) or 16
+    version = "1.5" if cfg.get("patch_size_t") else "1.0"
     if cin == cout:
-        raise CheckpointError(T2V_MESSAGE.format(what=what, cin=cin, r10=HF_REPOS["1.0-i2v"],
-                                                 r15=HF_REPOS["1.5-i2v"]))
+        return f"{version}-t2v"
     if cin != 2 * cout:
         raise CheckpointError(
             f"{what} is a CogVideoX variant with {cin} input channels for {cout} latent channels (e.g. "
             f"CogVideoX-Fun inpaint/control models), not the official image-to-video model. Use "
             f"CogVideoX-5B-I2V ({HF_REPOS['1.0-i2v']}) or CogVideoX-1.5-5B-I2V ({HF_REPOS['1.5-i2v']})."
         )
-    return "1.5-i2v" if cfg.get("patch_size_t") else "1.0-i2v"
+    return f"{version}-i2v"
 
 
 def _count(shapes, pattern: str) -> int:
@@ -102,7 +114,7 @@ def transformer_config_from_checkpoint(shapes: dict, path, read_tensor=None) -> 
     """(variant, diffusers config) of a single-file CogVideoX transformer, from tensor shapes.
 
     ``read_tensor(name)`` reads one tensor (for the learned position table, whose leading zero rows
-    give the text length). Raises :class:`CheckpointError` for T2V or another family.
+    give the text length). Raises :class:`CheckpointError` for another family.
     """
     name = getattr(path, "name", str(path))
     if "patch_embed.proj.weight" not in shapes or not any(k.startswith("transformer_blocks.0.") for k in shapes):
@@ -122,7 +134,7 @@ def transformer_config_from_checkpoint(shapes: dict, path, read_tensor=None) -> 
     head_dim = shapes["transformer_blocks.0.attn1.norm_q.weight"][0]
     cfg_probe = {"in_channels": cin, "out_channels": cout, "patch_size_t": pt if pt > 1 else None}
     variant = variant_of_config(cfg_probe, name)
-    cfg = dict(BASE_TRANSFORMER[variant])
+    cfg = dict(BASE_2B if variant == "1.0-t2v" and inner == WIDTH_2B else BASE_TRANSFORMER[variant])
     cfg.update(
         in_channels=cin, out_channels=cout, patch_size=p, num_attention_heads=inner // head_dim,
         attention_head_dim=head_dim, num_layers=_count(shapes, r"transformer_blocks\.(\d+)\."),
@@ -131,7 +143,7 @@ def transformer_config_from_checkpoint(shapes: dict, path, read_tensor=None) -> 
     )
     if "ofs_embedding.linear_1.weight" in shapes:
         cfg["ofs_embed_dim"] = shapes["ofs_embedding.linear_1.weight"][1]
-    if variant == "1.0-i2v":
+    if variant.startswith("1.0"):
         cfg["patch_bias"] = "patch_embed.proj.bias" in shapes
         pos = shapes.get("patch_embed.pos_embedding")
         cfg["use_learned_positional_embeddings"] = pos is not None
@@ -167,7 +179,7 @@ def vae_config_from_shapes(shapes: dict, variant: str) -> dict:
         layers_per_block=_count(shapes, r"encoder\.down_blocks\.0\.resnets\.(\d+)\."),
         down_block_types=("CogVideoXDownBlock3D",) * blocks,
         up_block_types=("CogVideoXUpBlock3D",) * blocks, norm_num_groups=groups,
-        invert_scale_latents=variant == "1.5-i2v",
+        invert_scale_latents=variant.startswith("1.5"),
         use_quant_conv="quant_conv.weight" in shapes, use_post_quant_conv="post_quant_conv.weight" in shapes,
     )
     return cfg
@@ -175,7 +187,7 @@ def vae_config_from_shapes(shapes: dict, variant: str) -> dict:
 
 def rules_for(variant: str, cfg: dict, vae_scale: int) -> dict:
     """The VideoModel rules (frame, frame counts, text tokens, fps) of a variant."""
-    if variant == "1.0-i2v":
+    if variant.startswith("1.0"):
         size = (cfg["sample_height"] * vae_scale, cfg["sample_width"] * vae_scale)
         return dict(
             frame=FrameSpec("fixed", sizes=(size,)),

@@ -41,7 +41,8 @@ def _cogvideox(path: Path, kw: dict) -> VideoModel:
     tok_dir = kw.get("tokenizer_dir") or (folder / "tokenizer" if folder is not None and kw.get("t5") in (None, FROM_FOLDER) else None)
     tokenizer = load_tokenizer(tok_dir, encoder_path=t5 if t5.is_dir() or folder is None else None)
     name = path.name if folder is not None else path.stem
-    return VideoModel(family="cogvideox", variant=variant, components={"tokenizer": tokenizer}, dtype=dtype,
+    return VideoModel(family="cogvideox", variant=variant, task=variant.rsplit("-", 1)[1],
+                      components={"tokenizer": tokenizer}, dtype=dtype,
                       device=device, offload=kw.get("offload", "none"), name=name,
                       info={"path": str(path), "vae": str(vae), "t5": str(t5), "deferred": True}, **rules)
 

@@ -78,7 +78,7 @@ class FrameCounts:
 
 @dataclass
 class VideoModel:
-    """A loaded image-to-video model, ready for ``samplers.i2v.image_to_video``.
+    """A loaded video model, ready for ``samplers.i2v.image_to_video`` (or ``samplers.t2v``).
 
     ``components`` holds the family's parts (for CogVideoX: transformer, vae, text_encoder,
     tokenizer, scheduler_config; for Open-Sora: stdit, vae, text_encoder, tokenizer; for SVD: unet,
@@ -101,6 +101,11 @@ class VideoModel:
     info: dict[str, Any] = field(default_factory=dict)
     #: ComfyUI ModelPatchers of the torch components (``host.manage``); empty standalone.
     patchers: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: ``i2v`` (image + text -> video) or ``t2v`` (text -> video)
+    task: Literal["i2v", "t2v"] = "i2v"
+    #: LoRAs applied while sampling (``loaders.lora.AppliedLora``), in order; the base weights are
+    #: shared with the model this one was made from and never changed outside a sampling run
+    loras: tuple[Any, ...] = ()
     #: Set while the weights are not loaded yet (``loaders/deferred.py``): returns the loaded model.
     loader: Any = field(default=None, repr=False)
 
@@ -134,4 +139,5 @@ class VideoModel:
         return host.on_device(module, self.device, offload=self.offload == "model")
 
     def __repr__(self) -> str:  # ComfyUI may print node outputs; keep it short
-        return f"VideoModel({self.family}/{self.variant}, {self.name!r}, {self.dtype}, {self.device})"
+        loras = f", {len(self.loras)} LoRA" if self.loras else ""
+        return f"VideoModel({self.family}/{self.variant}, {self.name!r}, {self.dtype}, {self.device}{loras})"

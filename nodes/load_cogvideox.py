@@ -17,22 +17,25 @@ def _choices():
 
 
 class MotionComicLoadCogVideoX:
-    DESCRIPTION = ("Loads CogVideoX-5B-I2V or CogVideoX-1.5-5B-I2V from a diffusers folder in models/CogVideo/ "
+    DESCRIPTION = ("Loads CogVideoX-5B-I2V or CogVideoX-1.5-5B-I2V (for Image to Video), or the text-to-video "
+                   "CogVideoX-5b / 2b / 1.5-5B (for Text to Video), from a diffusers folder in models/CogVideo/ "
                    "(or models/diffusers/), or a single-file transformer in models/diffusion_models/ with a VAE "
                    "and a T5 encoder. The variant is recognised from the weights.")
     CATEGORY = CATEGORY
     FUNCTION = "load"
     RETURN_TYPES = (VIDEO_MODEL,)
     RETURN_NAMES = ("model",)
-    OUTPUT_TOOLTIPS = ("The loaded model with its frame, frame-count and text rules; connect to Image to Video.",)
+    OUTPUT_TOOLTIPS = ("The loaded model with its frame, frame-count and text rules; connect to Image to Video "
+                       "(I2V models) or Text to Video (T2V models), optionally through CogVideoX LoRA nodes.",)
 
     @classmethod
     def INPUT_TYPES(cls):
         models, vaes, t5s = _choices()
         return {
             "required": {
-                "model": (models, tip("A CogVideoX I2V diffusers folder (models/CogVideo/<name>/) or a single-file "
-                                      "transformer (models/diffusion_models/). Text-to-video models are refused.")),
+                "model": (models, tip("A CogVideoX diffusers folder (models/CogVideo/<name>/) or a single-file "
+                                      "transformer (models/diffusion_models/). Image-to-video models go to Image "
+                                      "to Video, text-to-video models to Text to Video.")),
                 "vae": (vaes, tip("VAE for a single-file transformer (models/vae/, e.g. the vae/ "
                                   "diffusion_pytorch_model.safetensors of the repo). Folders use their own vae/.",
                                   default=FROM_FOLDER)),

@@ -1,8 +1,10 @@
-"""CogVideoX image-to-video engine on diffusers components: encode -> prepare -> denoise -> decode.
+"""CogVideoX engine on diffusers components: encode -> prepare -> denoise -> decode.
 
-The math follows diffusers' ``CogVideoXImageToVideoPipeline`` step for step (same random draws in
-the same order from one CPU generator: image-latent sample, initial noise, then scheduler noise),
-so with an image already at the native frame the frames are identical to the pipeline's. On top:
+Image to video (``sample``) follows diffusers' ``CogVideoXImageToVideoPipeline`` step for step
+(same random draws in the same order from one CPU generator: image-latent sample, initial noise,
+then scheduler noise), so with an image already at the native frame the frames are identical to
+the pipeline's; text to video (``sample_text``) likewise follows ``CogVideoXPipeline``. LoRAs on
+the model (``VideoModel.loras``) are applied around the transformer for the run only. On top:
 progress and cancel per step, the text-token budget reported, model offload, and VAE tiling for
 large frames or as the retry after running out of memory.
 """
@@ -146,9 +148,12 @@ def rotary_embeddings(model, height: int, width: int, latent_frames: int):
 
 # --------------------------------------------------------------------------- denoise
 def denoise(model, latents, image_latents, embeds, opts: CogOptions, generator, size: tuple[int, int]):
-    """The sampling loop; returns the final latents [1,F,C,h,w]. Reports progress, honours cancel."""
+    """The sampling loop; returns the final latents [1,F,C,h,w]. ``image_latents`` None = text to
+    video (nothing concatenated). Reports progress, honours cancel."""
     import torch
     from diffusers import CogVideoXDPMScheduler
+
+    from ..loaders.lora import lora_applied
 
     sched = make_scheduler(model, opts.scheduler)
     sched.set_timesteps(opts.steps, device=model.device)
@@ -160,13 +165,15 @@ def denoise(model, latents, image_latents, embeds, opts: CogOptions, generator, 
     rope = rotary_embeddings(model, size[0], size[1], latents.size(1))
     tcfg = model.components["transformer"].config
     ofs = None if tcfg.ofs_embed_dim is None else latents.new_full((1,), fill_value=2.0)
-    image_in = torch.cat([image_latents] * 2) if do_cfg else image_latents
+    image_in = None if image_latents is None else torch.cat([image_latents] * 2) if do_cfg else image_latents
     progress = host.Progress(len(timesteps), "CogVideoX")
     guidance, old_pred = opts.cfg, None
-    with model.on_device("transformer") as tr, torch.no_grad():
+    with model.on_device("transformer") as tr, lora_applied(model, tr), torch.no_grad():
         for i, t in enumerate(timesteps):
             x = torch.cat([latents] * 2) if do_cfg else latents
-            x = torch.cat([sched.scale_model_input(x, t), image_in], dim=2)
+            x = sched.scale_model_input(x, t)
+            if image_in is not None:
+                x = torch.cat([x, image_in], dim=2)
             noise = tr(hidden_states=x, encoder_hidden_states=embeds, timestep=t.expand(x.shape[0]),
                        ofs=ofs, image_rotary_emb=rope, return_dict=False)[0].float()
             if opts.dynamic_cfg:  # diffusers' formula, timestep value included, kept identical
@@ -241,6 +248,43 @@ def sample(model, image, prompt: str, negative_prompt: str = "", *, num_frames: 
     latents = denoise(model, latents, image_latents, embeds, opts, generator, size)
     latents = latents[:, extra:]
     frames = decode(model, latents, opts.vae_tiling, report)
+    sched = make_scheduler(model, opts.scheduler).__class__.__name__
+    report.append(f"CogVideoX {model.variant}: {frames.shape[0]} frames {size[1]}x{size[0]}, {opts.steps} steps, "
+                  f"cfg {opts.cfg}{' dynamic' if opts.dynamic_cfg else ''}, {sched}, seed {seed}")
+    return frames
+
+
+def prepare_noise(model, height: int, width: int, num_frames: int, generator):
+    """Initial noise [1, F, C, h, w] for text to video (F padded to ``patch_size_t`` for 1.5, as
+    ``CogVideoXPipeline``) and the number of extra leading latent frames to drop afterwards."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    tcfg, vcfg = model.components["transformer"].config, model.components["vae"].config
+    s_scale, t_scale = 2 ** (len(vcfg.block_out_channels) - 1), vcfg.temporal_compression_ratio
+    latent_frames = (num_frames - 1) // t_scale + 1
+    extra = 0
+    if tcfg.patch_size_t is not None and latent_frames % tcfg.patch_size_t:
+        extra = tcfg.patch_size_t - latent_frames % tcfg.patch_size_t
+    shape = (1, latent_frames + extra, tcfg.in_channels, height // s_scale, width // s_scale)
+    return randn_tensor(shape, generator=generator, device=model.device, dtype=model.dtype), extra
+
+
+def sample_text(model, size: tuple[int, int], prompt: str, negative_prompt: str = "", *, num_frames: int,
+                steps=None, cfg=None, seed: int = 0, options: dict | None = None,
+                report: list[str] | None = None) -> Any:
+    """Generate ``num_frames`` frames of ``size`` (height, width) from text alone.
+
+    Returns frames [num_frames, H, W, 3] float32 0..1; appends what it did to ``report``.
+    """
+    import torch
+
+    report = report if report is not None else []
+    opts = CogOptions.from_options(steps, cfg, options)
+    generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    embeds = encode_text(model, prompt, negative_prompt, opts.cfg > 1.0, report)
+    latents, extra = prepare_noise(model, size[0], size[1], num_frames, generator)
+    latents = denoise(model, latents, None, embeds, opts, generator, size)
+    frames = decode(model, latents[:, extra:], opts.vae_tiling, report)
     sched = make_scheduler(model, opts.scheduler).__class__.__name__
     report.append(f"CogVideoX {model.variant}: {frames.shape[0]} frames {size[1]}x{size[0]}, {opts.steps} steps, "
                   f"cfg {opts.cfg}{' dynamic' if opts.dynamic_cfg else ''}, {sched}, seed {seed}")

@@ -94,6 +94,11 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
     ``options``: family-specific settings (CogVideoX: dynamic_cfg, scheduler, vae_tiling, callback).
     """
     report: list[str] = []
+    if getattr(model, "task", "i2v") == "t2v":
+        raise MotionComicError(
+            f"{model.name or model.variant} is a text-to-video model: it cannot start from an image. Use the "
+            "Text to Video node with it, or load an image-to-video checkpoint (CogVideoX-5b-I2V, "
+            "CogVideoX1.5-5B-I2V) for Image to Video.")
     if model.text_tokens and (not prompt or not prompt.strip()):  # image-only models (SVD) take none
         raise MotionComicError("the prompt is empty; describe the motion (e.g. 'she waves and smiles')")
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)

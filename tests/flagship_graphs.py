@@ -84,6 +84,31 @@ def opensora_anime() -> dict:
     return api
 
 
+T2V_MODEL = "CogVideoX-5b"
+
+
+def cogvideox_t2v() -> dict:
+    api = {
+        "1": _node("MotionComicLoadCogVideoX", "Load CogVideoX (text-to-video)", model=T2V_MODEL,
+                   vae="(from model folder)", t5="(from model folder)", dtype="bf16", offload="model"),
+        "2": _node("MotionComicExpandPrompt", "Expand Prompt (LLM, falls back to rules)",
+                   text="银发骑士在夕阳下举起长剑", family="cogvideox", action="none", camera="slow zoom in",
+                   style="anime", backend="openai", base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b",
+                   api_key_env="", timeout=30.0, llm_seed=0, temperature=0.1, video_model=["1", 0],
+                   send_image=False, device="auto", dtype="auto"),
+        "3": _node("MotionComicTextToVideo", "Text to Video", model=["1", 0], prompt=["2", 0],
+                   negative_prompt=NEGATIVE, width=0, height=0, frames=49, steps=50, cfg=6.0, seed=42,
+                   scheduler="auto", dynamic_cfg=False, vae_tiling="auto"),
+        "4": _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
+                   dtype="auto", device="auto"),
+        "5": _node("MotionComicInterpolate", "Interpolate", images=["3", 0], fps=["3", 1], interpolator=["4", 0],
+                   multiplier=3, target_fps=0.0, scene_cut_threshold=0.4),
+        "6": _node("MotionComicSaveVideo", "Save Video", images=["5", 0], fps=["5", 1],
+                   filename_prefix="motioncomic/cogvideox_t2v", format="mp4", crf=19, quality=90, save_output=True),
+    }
+    return api
+
+
 def post_only() -> dict:
     api = {
         "1": _node("LoadImage", "Reference image (the character as drawn)", image="motioncomic_face_reference.png"),
@@ -147,6 +172,17 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "Load a clip from ComfyUI's `input/` folder and the character image it should look like. Face Restore "
         "brings the drawn face back in every frame; Interpolate triples the frame rate."
     )
+    note_t = (
+        "## CogVideoX text-to-video (a shot with no drawing yet)\n\n"
+        "1. **Load CogVideoX**: the diffusers folder of THUDM/CogVideoX-5b (or CogVideoX-2b, CogVideoX1.5-5B) in "
+        "`models/CogVideo/CogVideoX-5b/`. Add **CogVideoX LoRA** nodes after it for your studio's style.\n"
+        "2. **Expand Prompt** turns a few words (any language) into the long English caption the model knows.\n"
+        "3. **Text to Video**: width/height 0 = the model's frame (720x480; 1.5: 1360x768, or any multiple of 16 "
+        "with the long side at most 1.77x the short). 49 frames at 8 fps, 50 steps, cfg 6.\n"
+        "4. **Interpolate** to 24 fps, **Save Video**."
+    )
+    t2v_layout = {"1": (40, 140, 320, 220), "2": (400, 140, 360, 560), "3": (800, 140, 400, 520),
+                  "4": (1240, 140, 340, 130), "5": (1240, 310, 340, 200), "6": (1240, 550, 360, 420)}
     post_layout = {"1": (40, 420, 320, 360), "2": (40, 140, 320, 220),
                    "3": (400, 140, 360, 220), "4": (400, 400, 360, 560), "5": (800, 140, 340, 130),
                    "6": (800, 310, 340, 200), "7": (800, 550, 360, 420)}
@@ -159,6 +195,9 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
                                                                    (col[3], 1000, 700, 300, NOTE_TAIL)],
                                        "Open-Sora ST-DiT anime image-to-video: expand prompt, bucketed "
                                        "letterbox, face restore, interpolation, mp4."),
+        "motioncomic_cogvideox_t2v": (cogvideox_t2v(), t2v_layout, [(40, 420, 320, 420, note_t)],
+                                      "CogVideoX text-to-video: expand a short prompt, generate, interpolate to "
+                                      "24 fps, mp4."),
         "motioncomic_finish_clip": (post_only(), post_layout, [(1180, 140, 520, 260, note_p),
                                                                (1180, 440, 520, 300, NOTE_TAIL)],
                                     "Restore the face and interpolate an existing clip."),
@@ -178,6 +217,7 @@ THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_cogvideox_anime": ("CogVideoX anime image-to-video", CHARACTER, "cogvideox"),
     "motioncomic_opensora_anime": ("ST-DiT anime image-to-video", CHARACTER, "opensora"),
     "motioncomic_finish_clip": ("Face restore + interpolation", "fairy_girl.png", None),
+    "motioncomic_cogvideox_t2v": ("CogVideoX text-to-video", None, "cogvideox"),
 }
 
 
@@ -192,7 +232,7 @@ def thumbnail(name: str, characters: Path):
     from motioncomic.samplers.framing import apply_plan, choose_frame, plan_frame
 
     title, character, rule = THUMBS[name]
-    src = Image.open(characters / character).convert("RGB")
+    src = Image.open(characters / character).convert("RGB") if character else Image.new("RGB", (720, 480), (60, 60, 72))
     image = torch.from_numpy(np.asarray(src, dtype=np.float32).copy() / 255.0)[None]
     size = tuple(image.shape[1:3])
     spec = {"cogvideox": FrameSpec("fixed", sizes=((480, 720),)), "opensora": frame_spec()}.get(rule)

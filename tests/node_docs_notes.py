@@ -8,7 +8,7 @@ from __future__ import annotations
 
 #: (node, input) -> where a file-dependent combo gets its entries.
 FILE_SOURCES: dict[tuple[str, str], str] = {
-    ("MotionComicLoadCogVideoX", "model"): "CogVideoX I2V diffusers folders in `models/CogVideo/` and "
+    ("MotionComicLoadCogVideoX", "model"): "CogVideoX (I2V and T2V) diffusers folders in `models/CogVideo/` and "
     "`models/diffusers/`, single-file transformers in `models/diffusion_models/`",
     ("MotionComicLoadCogVideoX", "vae"): "files in `models/vae/`",
     ("MotionComicLoadCogVideoX", "t5"): "`*t5*.safetensors` files and T5 folders in `models/text_encoders/`",
@@ -33,6 +33,8 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     ("MotionComicLoadSVD", "model"): "folders in `models/diffusers/` whose `model_index.json` is a "
     "StableVideoDiffusionPipeline",
     ("MotionComicLoadVideo", "video"): "video files in ComfyUI's `input/` folder (sub-folders too)",
+    ("MotionComicCogVideoXLoRA", "lora"): "`.safetensors` (and `.pt/.pth/.bin`) files in `models/loras/`, and in "
+    "`models/CogVideo/loras/` listed as `CogVideo/loras/<file>`",
 }
 
 #: A hand-written page in docs/nodes/ whose sections (other than Inputs/Outputs) are folded in.
@@ -106,6 +108,42 @@ NOTES: dict[str, dict] = {
         "docs": [("docs/faces.md#options-that-matter", "faces.md: options"),
                  ("docs/faces.md#troubleshooting", "faces.md: troubleshooting")],
     },
+    "MotionComicCogVideoXLoRA": {
+        "typical": [
+            "`strength` 1.0 for LoRAs from `train-lora` (their alpha is in the file); alpha/rank (0.5 for rank 128, "
+            "alpha 64) for LoRAs saved without alpha by diffusers' or CogVideo's trainers; 0.6-1.2 to taste.",
+            "`fuse` on for long runs (no per-step cost); off while trying strengths.",
+            "Chain: Load CogVideoX → CogVideoX LoRA (character) → CogVideoX LoRA (style) → Image to Video.",
+        ],
+        "errors": [
+            ("`LoRA … does not fit … It looks made for …`", "the LoRA was trained on another base "
+             "(2B vs 5B, 1.0 vs 1.5, T2V vs I2V): use it with that model"),
+            ("`LoRA … was made for CogVideoX … (its metadata says so)`", "load the model it names"),
+            ("`… is not usable: give a number between -10 and 10 …`", "a finite number in that range"),
+            ("`… is incomplete: N layers miss half of their pair`", "download or export the file again"),
+            ("`… keys that are not LoRA weights`", "the file is a model or another adapter type, not a LoRA"),
+            ("`… is a DoRA file` / `LyCORIS LoHa/LoKr`", "export a plain LoRA"),
+        ],
+        "docs": [("docs/lora.md#3-in-the-graph-cogvideox-lora-node", "lora.md: the LoRA node"),
+                 ("docs/lora.md#file-layouts-read", "lora.md: file layouts")],
+    },
+    "MotionComicTextToVideo": {
+        "typical": [
+            "CogVideoX-5b / 2b: 720x480 (width/height 0), 49 frames, 50 steps, cfg 6, 8 fps.",
+            "CogVideoX1.5-5B: 1360x768 (or 768x1360, any multiple of 16 with the long side <= 1.77x the short), "
+            "81 frames, 16 fps.",
+            "`prompt`: 50-200 words of English (use Expand Prompt); `scheduler` DPM with `dynamic_cfg` on.",
+        ],
+        "errors": [
+            ("`… is an image-to-video model: it needs a first frame. Use the Image to Video node …`",
+             "load a text-to-video checkpoint (CogVideoX-5b, CogVideoX-2b, CogVideoX1.5-5B)"),
+            ("`WxH is not a frame … can generate … Nearest valid: …`", "use the size given, or 0 x 0"),
+            ("`50 frames is not possible … Nearest valid: 49`", "use the suggested count"),
+            ("`the prompt is empty …`", "write a prompt or connect Expand Prompt"),
+        ],
+        "docs": [("docs/lora.md#text-to-video", "lora.md: Text to Video"),
+                 ("docs/cogvideox.md#troubleshooting", "cogvideox.md: troubleshooting")],
+    },
     "MotionComicImageToVideo": {
         "typical": [
             "CogVideoX 1.0 (5B-I2V): 49 frames, 50 steps, cfg 6, 720x480, 8 fps — leave `frames`/`steps`/`cfg` at 0.",
@@ -117,6 +155,8 @@ NOTES: dict[str, dict] = {
         "errors": [
             ("`50 frames is not possible … Nearest valid: 49`", "use the suggested count (1.0: 8N+1, 1.5: 16N+1, "
              "ST-DiT: multiples of 17)"),
+            ("`… is a text-to-video model: it cannot start from an image. Use the Text to Video node …`",
+             "use Text to Video, or load an I2V checkpoint (CogVideoX-5b-I2V, CogVideoX1.5-5B-I2V)"),
             ("`the prompt is empty; describe the motion …`", "write a prompt or connect Expand Prompt"),
             ("`image is 1x1 pixels; it must be at least 16x16`", "feed a real image"),
             ("`the image is WxH pixels, smaller than the smallest Open-Sora bucket …`", "upscale the image"),
@@ -140,7 +180,7 @@ NOTES: dict[str, dict] = {
         "errors": [
             ("`CogVideoX model … not found in …`", "the message lists close names and what is installed; put the folder in `models/CogVideo/<name>/`"),
             ("`The CogVideoX folder … is incomplete; missing: …`", "download the listed files into the same sub-folders"),
-            ("`… is a CogVideoX text-to-video transformer …`", "use CogVideoX-5b-I2V or CogVideoX1.5-5B-I2V"),
+            ("Image to Video says `… is a text-to-video model …`", "the checkpoint is T2V (CogVideoX-5b/2b/1.5-5B): connect it to Text to Video, or load an I2V checkpoint"),
             ("`… is not a CogVideoX transformer; it looks like …`", "that file belongs to another model"),
             ("`CogVideoX 1.5 does not work in fp16 …`", "choose bf16 (or fp32)"),
             ("`No T5 tokenizer found. Looked in: …`", "put `spiece.model` and configs in "

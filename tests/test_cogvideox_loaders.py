@@ -1,5 +1,5 @@
 """CogVideoX loaders: real layouts (folder, single files, ComfyUI T5 incl. fp8), variant detection,
-and every bad input a user meets (missing parts, other family, truncated, pickle, T2V)."""
+and every bad input a user meets (missing parts, other family, truncated, pickle); T2V files load as T2V."""
 from __future__ import annotations
 
 import json
@@ -73,16 +73,15 @@ def test_single_file_transformer_variant_from_shapes(models, variant):
     assert _same_weights(vm.components["vae"], tc.build_vae(variant, 1))
 
 
-def test_t2v_transformer_is_refused_with_reason(models):
-    with pytest.raises(CheckpointError, match="text-to-video.*cannot take an image"):
-        load_cogvideox("cog-1.0-t2v.safetensors", vae="cogvae-1.0-i2v.safetensors", t5="t5xxl_fp16.safetensors")
-    folder = models / "CogVideo" / "t2v"
-    tc.write_diffusers_folder(folder, "1.0-t2v")
-    try:
-        with pytest.raises(CheckpointError, match="text-to-video"):
-            load_cogvideox("t2v", device="cpu")
-    finally:
-        shutil.rmtree(folder)
+def test_t2v_transformer_loads_as_text_to_video(models):
+    vm = load_cogvideox("cog-1.0-t2v.safetensors", vae="cogvae-1.0-i2v.safetensors", t5="t5xxl_fp16.safetensors",
+                        device="cpu", dtype="fp32")
+    assert (vm.variant, vm.task) == ("1.0-t2v", "t2v")
+    assert vm.components["transformer"].config.in_channels == tc.LATENT_CHANNELS
+    from motioncomic.samplers.i2v import image_to_video
+
+    with pytest.raises(MotionComicError, match="text-to-video.*Text to Video node"):
+        image_to_video(vm, torch.rand(1, 16, 16, 3), "she waves", num_frames=9, steps=1)
 
 
 def test_fp16_refused_for_15(models):
@@ -213,7 +212,7 @@ def test_variant_rules_from_config():
 
     assert variant_of_config({"in_channels": 32, "out_channels": 16}) == "1.0-i2v"
     assert variant_of_config({"in_channels": 32, "out_channels": 16, "patch_size_t": 2}) == "1.5-i2v"
-    with pytest.raises(CheckpointError, match="text-to-video"):
-        variant_of_config({"in_channels": 16, "out_channels": 16, "patch_size_t": 2})
+    assert variant_of_config({"in_channels": 16, "out_channels": 16, "patch_size_t": 2}) == "1.5-t2v"
+    assert variant_of_config({"in_channels": 16, "out_channels": 16}) == "1.0-t2v"
     with pytest.raises(CheckpointError, match="33 input channels.*CogVideoX-Fun"):
         variant_of_config({"in_channels": 33, "out_channels": 16})

@@ -6,7 +6,9 @@ VAE widths 8, latent channels 4. Variants:
 
 - ``"1.0-i2v"``: CogVideoX-5B-I2V style (learned position embeddings, in_channels 2x latent).
 - ``"1.5-i2v"``: CogVideoX-1.5-5B-I2V style (patch_size_t 2, OFS embedding, no patch bias).
-- ``"1.0-t2v"``: a text-to-video transformer (in_channels = latent channels), for the refusal test.
+- ``"1.0-t2v"``: CogVideoX-5B text-to-video style (in_channels = latent channels, RoPE).
+- ``"1.0-t2v-2b"``: CogVideoX-2B style (no RoPE: sincos position embeddings).
+- ``"1.5-t2v"``: CogVideoX-1.5-5B text-to-video style (patch_size_t 2, no OFS).
 
 Writers: ``write_diffusers_folder`` (model_index.json, transformer/, vae/, text_encoder/,
 tokenizer/ with ``spiece.model``, scheduler/), ``write_transformer_file`` (single safetensors with
@@ -52,9 +54,14 @@ def transformer_config(variant: str = "1.0-i2v") -> dict:
     )
     if variant == "1.0-i2v":
         return cfg
-    if variant == "1.0-t2v":
-        cfg.update(in_channels=LATENT_CHANNELS, use_learned_positional_embeddings=False,
-                   sample_width=90, sample_height=60)
+    if variant in ("1.0-t2v", "1.0-t2v-2b"):
+        cfg.update(in_channels=LATENT_CHANNELS, use_learned_positional_embeddings=False)
+        if variant == "1.0-t2v-2b":
+            cfg.update(use_rotary_positional_embeddings=False)
+        return cfg
+    if variant == "1.5-t2v":
+        cfg.update(in_channels=LATENT_CHANNELS, patch_size_t=2, patch_bias=False, sample_width=300,
+                   sample_height=300, sample_frames=81, use_learned_positional_embeddings=False)
         return cfg
     if variant == "1.5-i2v":
         # sample size = the real 300 so the RoPE grid (max_size) matches what shape inference uses
@@ -159,6 +166,8 @@ def write_diffusers_folder(folder: Path, variant: str = "1.0-i2v", scheduler: st
     write_tokenizer(folder / "tokenizer")
     build_scheduler(scheduler).save_pretrained(folder / "scheduler")
     pipe = "CogVideoXImageToVideoPipeline" if variant.endswith("i2v") else "CogVideoXPipeline"
+    if variant == "1.0-t2v-2b":
+        variant = "1.0-t2v"
     sched = "CogVideoXDDIMScheduler" if scheduler == "ddim" else "CogVideoXDPMScheduler"
     (folder / "model_index.json").write_text(json.dumps({
         "_class_name": pipe, "_diffusers_version": "0.32.0",
