@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 LOADERS: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "load_cogvideox"),
     "opensora": ("opensora.pipeline", "load_opensora"),
+    "wan": ("wan", "load_wan"),
 }
 #: model_index.json ``_class_name`` prefix -> family
-FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox"}
+FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox", "Wan": "wan"}
 #: identify.describe_checkpoint() name -> family
-CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora"}
+CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora",
+                                       "Wan transformer": "wan", "Wan transformer (ComfyUI prefix)": "wan",
+                                       "Wan transformer (diffusers names)": "wan"}
 #: model folders searched for a bare name, in order
 SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora")
 

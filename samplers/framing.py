@@ -133,7 +133,8 @@ def choose_frame(spec: FrameSpec, source: tuple[int, int], resolution: str | int
     """The model frame (height, width) for an image of size ``source`` under ``spec``.
 
     ``resolution``: for ``aspect_range`` the short side in pixels (default ``spec.short``); for
-    ``buckets`` a key of ``spec.buckets`` such as ``"720p"``. Ignored for ``fixed``.
+    ``buckets`` a key of ``spec.buckets`` such as ``"720p"``; for ``area`` a key of ``spec.areas``
+    or the short side of the 16:9 frame of that area (480 -> 480x853 pixels). Ignored for ``fixed``.
     """
     h, w = _check_size(source)
     if spec.kind == "fixed":
@@ -156,7 +157,50 @@ def choose_frame(spec: FrameSpec, source: tuple[int, int], resolution: str | int
             )
         target = math.log(h / w)
         return min(spec.buckets[key], key=lambda s: (abs(math.log(s[0] / s[1]) - target), -s[0] * s[1]))
+    if spec.kind == "area":
+        return area_frame(area_of(spec, resolution), spec.multiple, (h, w), spec.max_aspect)
     raise MotionComicError(f"unknown frame rule {spec.kind!r}")
+
+
+def area_of(spec: FrameSpec, resolution: str | int | None) -> int:
+    """The pixel area an ``area`` spec generates at for ``resolution`` (see :func:`choose_frame`)."""
+    if resolution in (None, "", 0):
+        return spec.areas[spec.default_resolution]
+    key = str(resolution)
+    for k in (key, f"{key}p"):
+        if k in spec.areas:
+            return spec.areas[k]
+    if not key.isdigit():
+        raise MotionComicError(f"resolution {key!r} is unknown; choose one of {', '.join(spec.areas)} "
+                               "or a short side in pixels")
+    short = int(key)
+    if short < spec.multiple:
+        raise MotionComicError(f"resolution {short} is below the smallest frame side {spec.multiple}; "
+                               f"use one of {', '.join(spec.areas)}")
+    return round(short * short * 16 / 9)
+
+
+#: Frames of an ``area`` spec use at least this share of the area when any such frame exists.
+MIN_AREA_SHARE = 0.9
+
+
+def area_frame(area: int, multiple: int, source: tuple[int, int], max_aspect: float = 4.0) -> tuple[int, int]:
+    """The (height, width), both multiples of ``multiple``, of at most ``area`` pixels (and at
+    least ``MIN_AREA_SHARE`` of it where possible) whose aspect is nearest ``source``'s; ties go
+    to the larger frame. The source aspect is clamped to ``1/max_aspect .. max_aspect``."""
+    h, w = _check_size(source)
+    target = max(-math.log(max_aspect), min(math.log(max_aspect), math.log(h / w)))
+    m, cells = multiple, area // (multiple * multiple)
+    if cells < 1:
+        raise MotionComicError(f"an area of {area} pixels holds no frame of {multiple}x{multiple}")
+    cands = [(a * m, b * m) for a in range(1, cells + 1) for b in range(1, cells // a + 1)]
+    big = [c for c in cands if c[0] * c[1] >= MIN_AREA_SHARE * area]
+    return min(big or cands, key=lambda c: (abs(math.log(c[0] / c[1]) - target), -c[0] * c[1], c[0]))
+
+
+def smallest_frame(spec: FrameSpec) -> tuple[int, int]:
+    """The smallest legal frame of an ``area``/``aspect_range`` spec (both sides one multiple)."""
+    return (spec.multiple, spec.multiple)
 
 
 # --------------------------------------------------------------------------- tensors

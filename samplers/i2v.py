@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 ENGINES: dict[str, tuple[str, str]] = {
     "cogvideox": ("cogvideox", "sample"),
     "opensora": ("opensora", "sample"),
+    "wan": ("wan", "sample"),
 }
 #: Smallest image side we accept: below this there is no character to animate.
 MIN_SIDE = 16
