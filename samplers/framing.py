@@ -180,22 +180,29 @@ def area_of(spec: FrameSpec, resolution: str | int | None) -> int:
     return round(short * short * 16 / 9)
 
 
-#: Frames of an ``area`` spec use at least this share of the area when any such frame exists.
-MIN_AREA_SHARE = 0.9
-
-
 def area_frame(area: int, multiple: int, source: tuple[int, int], max_aspect: float = 4.0) -> tuple[int, int]:
-    """The (height, width), both multiples of ``multiple``, of at most ``area`` pixels (and at
-    least ``MIN_AREA_SHARE`` of it where possible) whose aspect is nearest ``source``'s; ties go
-    to the larger frame. The source aspect is clamped to ``1/max_aspect .. max_aspect``."""
+    """The (height, width), both multiples of ``multiple``, of at most ``area`` pixels that shows
+    an image of ``source``'s aspect largest when letterboxed into it: the legal frame of that area
+    nearest the image's aspect, padding only what rounding needs (16:9 at 704x1280 -> 704x1280).
+    Ties go to the smaller aspect error, then the smaller frame. The aspect is clamped to
+    ``1/max_aspect .. max_aspect`` (a 1:10 strip gets a 1:4 frame with borders)."""
     h, w = _check_size(source)
-    target = max(-math.log(max_aspect), min(math.log(max_aspect), math.log(h / w)))
-    m, cells = multiple, area // (multiple * multiple)
-    if cells < 1:
+    ratio = max(1 / max_aspect, min(max_aspect, h / w))  # height / width
+    m = multiple
+    if area < m * m:
         raise MotionComicError(f"an area of {area} pixels holds no frame of {multiple}x{multiple}")
-    cands = [(a * m, b * m) for a in range(1, cells + 1) for b in range(1, cells // a + 1)]
-    big = [c for c in cands if c[0] * c[1] >= MIN_AREA_SHARE * area]
-    return min(big or cands, key=lambda c: (abs(math.log(c[0] / c[1]) - target), -c[0] * c[1], c[0]))
+
+    def score(c: tuple[int, int]):
+        fh, fw = c
+        shown = min(fw, fh / ratio) * min(fh, fw * ratio)  # content pixels of the letterboxed image
+        return (-round(shown, 6), abs(math.log(fh / fw / ratio)), fh * fw)
+
+    cands = []
+    for a in range(1, area // (m * m) + 1):
+        widest = area // (a * m * m)  # the widest frame of this height: shows the most
+        fitting = min(widest, max(1, round(a / ratio)))  # the same picture with no side border
+        cands += [(a * m, widest * m), (a * m, fitting * m)]
+    return min(cands, key=score)
 
 
 def smallest_frame(spec: FrameSpec) -> tuple[int, int]:
