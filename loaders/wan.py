@@ -180,6 +180,16 @@ def _folder_transformers(folder: Path, dtype_for):
     return variant, experts, dtype, extras, sched_cfg
 
 
+def rules_of(path: Path) -> dict:
+    """The VideoModel rules of a Wan folder or transformer file from configs / tensor headers only
+    (for the letterbox preview before anything loads)."""
+    if path.is_dir():
+        variant = variant_of_config(json.loads((path / "transformer" / "config.json").read_text()), path.name)
+    else:
+        variant, _ = transformer_config_from_shapes(_file_shapes(path)[0], path.name)
+    return rules_for(variant, 16 if VAE_GENERATION[variant] == "2.2" else 8, 2)
+
+
 # --------------------------------------------------------------------------- entry
 def load_wan(model: str, model_2: str | None = None, vae: str | None = None, text_encoder: str | None = None, *,
              dtype: Any = "auto", device: Any = None, offload: str = "none", tokenizer_dir: str | None = None):
