@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,6 @@ from .wan_config import (
 log = logging.getLogger(__name__)
 
 NONE = "(none)"
-_FOLDER_KINDS = ("diffusers",)
 _FILE_KIND = "diffusion_models"
 _SCALE_SUFFIXES = (".scale_weight", ".scale_input")
 
@@ -52,22 +52,21 @@ def model_choices() -> list[str]:
     return folders + host.list_files(_FILE_KIND, checkpoints.SAFETENSORS_EXT)
 
 
-def resolve_model(name: str) -> Path:
+MODEL_KINDS = ("diffusers", "diffusion_models")
+
+
+def resolve_model(name: str | os.PathLike) -> Path:
+    """The Wan folder or transformer file ``name`` names inside the model folders (``host.find_model``:
+    a ``Path`` is taken as given, a string only inside the folders)."""
     hint = (f"Download {HF_REPOS['ti2v-5b']} or {HF_REPOS['i2v-a14b']} into models/diffusers/<name>/, or put "
             f"{COMFY_FILES['ti2v-5b'][0]} (from {COMFY_REPO}) into models/diffusion_models/.")
-    for kind in _FOLDER_KINDS + (_FILE_KIND,):
-        try:
-            return host.find_model(kind, name)
-        except ModelNotFoundError:
-            continue
-    tried = [str(r / name) for k in _FOLDER_KINDS + (_FILE_KIND,) for r in host.search_paths(k)]
-    raise ModelNotFoundError(f"Wan model {name!r} not found. Looked in: {', '.join(tried)}. {hint}")
+    return host.find_model(MODEL_KINDS, name, hint, what="Wan model")
 
 
-def _part(kind: str, name: str | None, what: str, where: str) -> Path | None:
+def _part(kind: str, name: str | os.PathLike | None, what: str, where: str) -> Path | None:
     if not name or name in (FROM_FOLDER, NONE):
         return None
-    return host.find_model(kind, name, f"Get the {what} from {where}.")
+    return host.find_model(kind, name, f"Get the {what} from {where}.", what=what)
 
 
 # --------------------------------------------------------------------------- single files
@@ -191,7 +190,8 @@ def rules_of(path: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- entry
-def load_wan(model: str, model_2: str | None = None, vae: str | None = None, text_encoder: str | None = None, *,
+def load_wan(model: str | os.PathLike, model_2: str | os.PathLike | None = None, vae: str | os.PathLike | None = None,
+             text_encoder: str | os.PathLike | None = None, *,
              dtype: Any = "auto", device: Any = None, offload: str = "none", tokenizer_dir: str | None = None):
     """Load a Wan 2.2 I2V model into a ``VideoModel``.
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from .. import host
 from ..errors import MotionComicError
-from .cogvideox import _token_report, on_device
+from .cogvideox import _token_report
 from .options import build_options
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def encode_text(model, prompt: str, negative: str, do_cfg: bool, report: list[st
     if do_cfg and negative:
         report += _token_report(tok, negative, limit, "negative prompt")
     out = []
-    with on_device(model, "text_encoder") as enc, torch.no_grad():
+    with model.on_device("text_encoder") as enc, torch.no_grad():
         for text in texts:
             t = tok([clean_prompt(text)], padding="max_length", max_length=limit, truncation=True,
                     add_special_tokens=True, return_attention_mask=True, return_tensors="pt")
@@ -159,7 +159,7 @@ def prepare_latents(model, image, num_frames: int, generator):
     if not expand:
         pixels = torch.cat([pixels, pixels.new_zeros(1, 3, num_frames - 1, height, width)], dim=2)
     mean, inv_std = _latent_stats(vae, latents)
-    with on_device(model, "vae") as v, torch.no_grad():
+    with model.on_device("vae") as v, torch.no_grad():
         cond = v.encode(pixels.to(dtype=model.dtype)).latent_dist.mode()
     cond = (cond.to(device=model.device, dtype=torch.float32) - mean) * inv_std
     if expand:
@@ -198,7 +198,7 @@ def denoise(model, latents, condition, mask, embeds, negative, opts: WanOptions,
     for name, guidance, steps in _phases(model, timesteps, opts):
         if name == "transformer_2":
             report.append(f"expert switch to low noise at step {steps[0][0] + 1}/{len(timesteps)}, cfg {guidance}")
-        with on_device(model, name) as tr, torch.no_grad():
+        with model.on_device(name) as tr, torch.no_grad():
             for i, t in steps:
                 if mask is not None:
                     x = ((1 - mask) * condition + mask * latents).to(tdtype)
@@ -230,7 +230,7 @@ def decode(model, latents, tiling: str, report: list[str]):
     area = latents.shape[-1] * latents.shape[-2] * s * s
     tile = tiling == "on" or (tiling == "auto" and area > model.frame.areas[model.frame.default_resolution])
     host.check_cancel()
-    with on_device(model, "vae") as v, torch.no_grad():
+    with model.on_device("vae") as v, torch.no_grad():
         z = latents.to(device=model.device, dtype=model.dtype)
         mean, inv_std = _latent_stats(v, z)
         z = z / inv_std + mean

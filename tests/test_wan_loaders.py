@@ -162,10 +162,10 @@ def test_vace_and_fun_are_refused_with_what_they_are(models, tmp_path):
     sd["vace_patch_embedding.weight"] = torch.zeros(8, 96, 1, 2, 2)
     vace = tw._save({k: v.half() for k, v in sd.items()}, tmp_path / "vace.safetensors")
     with pytest.raises(CheckpointError, match="VACE"):
-        load_wan(str(vace), vae="wan_2.1_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors")
+        load_wan(vace, vae="wan_2.1_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors")
     fun = tw.write_transformer_file(tmp_path / "fun.safetensors", "fun", 4)
     with pytest.raises(CheckpointError, match="48 input channels for 16.*Fun"):
-        load_wan(str(fun), vae="wan_2.1_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors")
+        load_wan(fun, vae="wan_2.1_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors")
 
 
 def test_a14b_with_one_expert(models):
@@ -194,7 +194,7 @@ def test_vae_of_the_wrong_generation(models, model, vae, have, need):
 
 
 def test_missing_parts_and_names(models):
-    with pytest.raises(ModelNotFoundError, match="Looked in.*Wan-AI/Wan2.2-TI2V-5B-Diffusers"):
+    with pytest.raises(ModelNotFoundError, match="not found in models/diffusers.*Available: Wan2.2-I2V-A14B-Diffusers.*Wan-AI/Wan2.2-TI2V-5B-Diffusers"):
         load_wan("no-such-wan")
     with pytest.raises(Exception, match="needs a VAE"):
         load_wan(tw.WORKFLOW_FILES["model"], text_encoder="umt5_xxl_fp16.safetensors")
