@@ -14,9 +14,11 @@ the way (``loaders/wan_keys.py``), so loading holds one copy of the weights.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,40 +158,116 @@ def _check_generation(gen: str, need: str, variant: str, where: Path) -> None:
             "Wan 2.2 TI2V-5B uses wan2.2_vae.safetensors; Wan 2.2 I2V-A14B uses wan_2.1_vae.safetensors.")
 
 
-# --------------------------------------------------------------------------- folders
-def _folder_transformers(folder: Path, dtype_for):
-    from diffusers import WanTransformer3DModel
+# --------------------------------------------------------------------------- what will load
+@dataclass(frozen=True)
+class WanFiles:
+    """Every file a Wan load reads, resolved and checked from configs / headers only."""
 
-    index = json.loads((folder / "model_index.json").read_text())
-    cfg_path = folder / "transformer" / "config.json"
-    if not cfg_path.exists():
-        raise ModelNotFoundError(f"The Wan folder {folder} has no transformer/config.json; download transformer/ "
-                                 f"from {HF_REPOS['ti2v-5b']} or {HF_REPOS['i2v-a14b']}.")
-    variant = variant_of_config(json.loads(cfg_path.read_text()), str(folder))
-    dtype = dtype_for(variant)
-    if variant == "i2v-a14b" and not (folder / "transformer_2" / "config.json").exists():
-        raise ModelNotFoundError(
-            f"{folder} holds only one of the two Wan 2.2 I2V-A14B experts: transformer/ (high noise) is there, "
-            f"transformer_2/ (low noise) is missing. Download transformer_2/ from {HF_REPOS['i2v-a14b']}.")
-    load = lambda sub: WanTransformer3DModel.from_pretrained(str(folder / sub), torch_dtype=dtype).eval()  # noqa: E731
-    experts = [load("transformer")] + ([load("transformer_2")] if variant == "i2v-a14b" else [])
-    extras = {k: index[k] for k in ("boundary_ratio", "expand_timesteps") if index.get(k) is not None}
-    sched = folder / "scheduler" / "scheduler_config.json"
-    sched_cfg = json.loads(sched.read_text()) if sched.exists() else None
-    return variant, experts, dtype, extras, sched_cfg
+    path: Path  # the folder or the (high-noise) transformer file
+    folder: Path | None
+    variant: str
+    second: Path | None  # A14B low-noise expert (folder: its transformer_2/)
+    vae: Path
+    text_encoder: Path
+    defaults: dict
+    scheduler_config: dict
 
 
-def rules_of(path: Path) -> dict:
-    """The VideoModel rules of a Wan folder or transformer file from configs / tensor headers only
-    (for the letterbox preview before anything loads)."""
-    if path.is_dir():
-        variant = variant_of_config(json.loads((path / "transformer" / "config.json").read_text()), path.name)
+def _vae_generation_of(source: Path) -> str:
+    if source.is_dir():
+        folder = source / "vae" if (source / "vae").is_dir() else source
+        cfg_path = folder / "config.json"
+        if not cfg_path.exists():
+            raise ModelNotFoundError(f"{source.name} has no vae/config.json; download vae/ of the Wan repository.")
+        return "2.2" if json.loads(cfg_path.read_text()).get("z_dim") == 48 else "2.1"
+    raw = checkpoints.read_shapes(source)
+    rename = wan_keys.vae_key_map(raw) if wan_keys.is_original_vae(raw) else (lambda k: k)
+    try:
+        return vae_generation({rename(k): v for k, v in raw.items()})
+    except CheckpointError as e:
+        raise CheckpointError(f"{source.name} is {e}. Choose wan2.2_vae.safetensors or wan_2.1_vae.safetensors "
+                              "(models/vae/).") from None
+
+
+def plan_files(model: str | os.PathLike, model_2: str | os.PathLike | None = None, vae: str | os.PathLike | None = None,
+               text_encoder: str | os.PathLike | None = None) -> WanFiles:
+    """Resolve and check what :func:`load_wan` will read: the variant (from shapes), both A14B
+    experts, the VAE generation, the text encoder; raises the user-facing errors before any weight
+    is read."""
+    path = resolve_model(model)
+    folder = path if path.is_dir() else None
+    second: Path | None = None
+    extras: dict = {}
+    sched_cfg = None
+    if folder is not None:
+        if not _is_wan_folder(folder):
+            raise CheckpointError(f"{folder.name} is not a Wan diffusers folder (its model_index.json names another pipeline).")
+        cfg_path = folder / "transformer" / "config.json"
+        if not cfg_path.exists():
+            raise ModelNotFoundError(f"The Wan folder {folder.name} has no transformer/config.json; download transformer/ "
+                                     f"from {HF_REPOS['ti2v-5b']} or {HF_REPOS['i2v-a14b']}.")
+        variant = variant_of_config(json.loads(cfg_path.read_text()), folder.name)
+        if variant == "i2v-a14b":
+            second = folder / "transformer_2"
+            if not (second / "config.json").exists():
+                raise ModelNotFoundError(
+                    f"{folder.name} holds only one of the two Wan 2.2 I2V-A14B experts: transformer/ (high noise) is "
+                    f"there, transformer_2/ (low noise) is missing. Download transformer_2/ from {HF_REPOS['i2v-a14b']}.")
+        index = json.loads((folder / "model_index.json").read_text())
+        extras = {k: index[k] for k in ("boundary_ratio", "expand_timesteps") if index.get(k) is not None}
+        sched = folder / "scheduler" / "scheduler_config.json"
+        sched_cfg = json.loads(sched.read_text()) if sched.exists() else None
     else:
-        variant, _ = transformer_config_from_shapes(_file_shapes(path)[0], path.name)
-    return rules_for(variant, 16 if VAE_GENERATION[variant] == "2.2" else 8, 2)
+        shapes, _ = _file_shapes(path)
+        variant, cfg = transformer_config_from_shapes(shapes, path.name)
+        second = _part(_FILE_KIND, model_2, "low-noise expert", COMFY_REPO)
+        if variant == "i2v-a14b":
+            if second is None:
+                raise ModelNotFoundError(
+                    f"{path.name} is one expert of Wan 2.2 I2V-A14B, which needs both: the high-noise expert as "
+                    "model and the low-noise expert as model_2 (wan2.2_i2v_high_noise_14B_fp16.safetensors and "
+                    f"wan2.2_i2v_low_noise_14B_fp16.safetensors, or the _fp8_scaled pair, from {COMFY_REPO}).")
+            v2, cfg2 = transformer_config_from_shapes(_file_shapes(second)[0], second.name)
+            if v2 != variant or cfg2 != cfg:
+                raise CheckpointError(f"{second.name} is not the other expert of {path.name} (it is a {NAMES[v2]} "
+                                      "transformer of another shape).")
+        elif second is not None:
+            log.warning("%s is %s (one transformer): model_2 %s ignored", path.name, NAMES[variant], second.name)
+            second = None
+    repo = HF_REPOS[variant]
+    vae_src = _part("vae", vae, "Wan VAE", f"{COMFY_REPO} ({COMFY_FILES[variant][1]})") or folder
+    te_src = _part("text_encoders", text_encoder, "umT5 text encoder", COMFY_REPO + " (umt5_xxl_fp16.safetensors)") or folder
+    if vae_src is None or te_src is None:
+        what = "VAE" if vae_src is None else "text encoder"
+        raise MotionComicError(
+            f"A single-file Wan transformer needs a {what}: choose "
+            + (f"{COMFY_FILES[variant][1]} (models/vae/)" if vae_src is None else "umt5_xxl_fp16.safetensors (models/text_encoders/)")
+            + f", or load the diffusers folder of {repo} instead.")
+    _check_generation(_vae_generation_of(vae_src), VAE_GENERATION[variant], variant, vae_src)
+    defaults = dict(DEFAULTS[variant], **extras)
+    return WanFiles(path, folder, variant, second, vae_src, te_src, defaults,
+                    sched_cfg or dict(SCHEDULER_CONFIG, flow_shift=defaults["flow_shift"]))
+
+
+@functools.lru_cache(maxsize=32)
+def rules_from_files(path: str, mtime: float) -> tuple[str, dict]:
+    """(variant, VideoModel rules) of a Wan folder or transformer file from configs / tensor headers
+    only (the letterbox preview; ``mtime`` keys the cache)."""
+    p = Path(path)
+    if p.is_dir():
+        variant = variant_of_config(json.loads((p / "transformer" / "config.json").read_text()), p.name)
+    else:
+        variant, _ = transformer_config_from_shapes(_file_shapes(p)[0], p.name)
+    return variant, rules_for(variant, 16 if VAE_GENERATION[variant] == "2.2" else 8, 2)
 
 
 # --------------------------------------------------------------------------- entry
+def _load_folder_transformer(folder: Path, dtype):
+    from diffusers import WanTransformer3DModel
+
+    return WanTransformer3DModel.from_pretrained(str(folder), torch_dtype=dtype).eval()
+
+
 def load_wan(model: str | os.PathLike, model_2: str | os.PathLike | None = None, vae: str | os.PathLike | None = None,
              text_encoder: str | os.PathLike | None = None, *,
              dtype: Any = "auto", device: Any = None, offload: str = "none", tokenizer_dir: str | None = None):
@@ -206,50 +284,26 @@ def load_wan(model: str | os.PathLike, model_2: str | os.PathLike | None = None,
     from .video_model import VideoModel
 
     device = torch.device(device) if device is not None else host.torch_device()
-    path = resolve_model(model)
-    folder = path if path.is_dir() else None
-    dtype_for = lambda v: torch_dtype(dtype, v, device)  # noqa: E731
-    if folder is not None:
-        if not _is_wan_folder(folder):
-            raise CheckpointError(f"{folder} is not a Wan diffusers folder (its model_index.json names another pipeline).")
-        variant, experts, dt, extras, sched_cfg = _folder_transformers(folder, dtype_for)
+    f = plan_files(model, model_2, vae, text_encoder)
+    dt = torch_dtype(dtype, f.variant, device)
+    if f.folder is not None:
+        experts = [_load_folder_transformer(f.folder / "transformer", dt)]
+        if f.second is not None:
+            experts.append(_load_folder_transformer(f.second, dt))
     else:
-        variant, first, dt = _load_transformer_file(path, dtype_for)
-        experts, extras, sched_cfg = [first], {}, None
-        second = _part(_FILE_KIND, model_2, "low-noise expert", COMFY_REPO)
-        if variant == "i2v-a14b":
-            if second is None:
-                raise ModelNotFoundError(
-                    f"{path.name} is one expert of Wan 2.2 I2V-A14B, which needs both: the high-noise expert as "
-                    "model and the low-noise expert as model_2 (wan2.2_i2v_high_noise_14B_fp16.safetensors and "
-                    f"wan2.2_i2v_low_noise_14B_fp16.safetensors, or the _fp8_scaled pair, from {COMFY_REPO}).")
-            v2, low, _ = _load_transformer_file(second, lambda v: dt)
-            if v2 != variant or dict(low.config) != dict(first.config):
-                raise CheckpointError(f"{second.name} is not the other expert of {path.name} (it is a {NAMES[v2]} "
-                                      "transformer of another shape).")
-            experts.append(low)
-        elif second is not None:
-            log.warning("%s is %s (one transformer): model_2 %s ignored", path.name, NAMES[variant], second.name)
-    rules_defaults = dict(DEFAULTS[variant], **extras)
-    repo = HF_REPOS[variant]
-    vae_src = _part("vae", vae, "Wan VAE", f"{COMFY_REPO} ({COMFY_FILES[variant][1]})") or folder
-    te_src = _part("text_encoders", text_encoder, "umT5 text encoder", COMFY_REPO + " (umt5_xxl_fp16.safetensors)") or folder
-    if vae_src is None or te_src is None:
-        what = "VAE" if vae_src is None else "text encoder"
-        raise MotionComicError(
-            f"A single-file Wan transformer needs a {what}: choose "
-            + (f"{COMFY_FILES[variant][1]} (models/vae/)" if vae_src is None else "umt5_xxl_fp16.safetensors (models/text_encoders/)")
-            + f", or load the diffusers folder of {repo} instead.")
-    vae_model = _load_vae(vae_src, variant, dt)
-    enc, tok = load_umt5_encoder(te_src, dt, "cpu", tokenizer_dir=tokenizer_dir)
-    sched_cfg = sched_cfg or dict(SCHEDULER_CONFIG, flow_shift=rules_defaults["flow_shift"])
+        experts = [_load_transformer_file(f.path, lambda v: dt)[1]]
+        if f.second is not None:
+            experts.append(_load_transformer_file(f.second, lambda v: dt)[1])
+    vae_model = _load_vae(f.vae, f.variant, dt)
+    enc, tok = load_umt5_encoder(f.text_encoder, dt, "cpu", tokenizer_dir=tokenizer_dir)
     components = dict(transformer=experts[0], transformer_2=experts[1] if len(experts) > 1 else None,
-                      vae=vae_model, text_encoder=enc, tokenizer=tok, scheduler_config=sched_cfg,
-                      defaults=rules_defaults)
+                      vae=vae_model, text_encoder=enc, tokenizer=tok, scheduler_config=f.scheduler_config,
+                      defaults=f.defaults)
     apply_offload(components, offload, device, [k for k in ("transformer", "transformer_2", "vae", "text_encoder")
                                                  if components[k] is not None])
-    rules = rules_for(variant, int(vae_model.config.scale_factor_spatial), int(experts[0].config.patch_size[1]))
-    name = path.name if folder is not None else path.stem
-    log.info("loaded %s from %s (%s, %s, offload %s)", NAMES[variant], path, dt, device, offload)
-    return VideoModel(family="wan", variant=variant, components=components, dtype=dt, device=device, offload=offload,
-                      name=name, info={"path": str(path), "vae": str(vae_src), "text_encoder": str(te_src)}, **rules)
+    rules = rules_for(f.variant, int(vae_model.config.scale_factor_spatial), int(experts[0].config.patch_size[1]))
+    name = f.path.name if f.folder is not None else f.path.stem
+    log.info("loaded %s from %s (%s, %s, offload %s)", NAMES[f.variant], f.path, dt, device, offload)
+    return VideoModel(family="wan", variant=f.variant, components=components, dtype=dt, device=device, offload=offload,
+                      name=name, info={"path": str(f.path), "vae": str(f.vae), "text_encoder": str(f.text_encoder)},
+                      **rules)

@@ -20,14 +20,6 @@ MAX_SIDE = 16384
 _HEADER_ONLY = (".safetensors", ".sft")
 
 
-@functools.lru_cache(maxsize=32)
-def _wan_rules(path: str, mtime: float) -> tuple[FrameSpec, FrameCounts]:
-    from ..loaders.wan import rules_of
-
-    rules = rules_of(Path(path))
-    return rules["frame"], rules["frame_counts"]
-
-
 def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameCounts]:
     """Frame and frame-count rules of the model a loader node will load."""
     if loader == "MotionComicLoadCogVideoX":
@@ -51,13 +43,15 @@ def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameC
     if loader == "MotionComicLoadWan":
         from ..loaders.wan import model_choices as wan_choices
         from ..loaders.wan import resolve_model as resolve_wan
+        from ..loaders.wan import rules_from_files as wan_rules
 
         name = widgets.get("model", "")
         if name not in wan_choices():
             raise MotionComicError("unknown model: choose one from the loader's list")
         path = resolve_wan(name)
         try:
-            return _wan_rules(str(path), path.stat().st_mtime)
+            rules = wan_rules(str(path), path.stat().st_mtime)[1]
+            return rules["frame"], rules["frame_counts"]
         except MotionComicError:
             raise
         except Exception as e:  # unreadable config or header: say what, not where
