@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pack import child_json, print_load_ram, single_file_load_ram  # noqa: E402
 
 
 def _setup_imports() -> None:
@@ -116,12 +117,8 @@ def _load_child(models: str) -> None:
     from motioncomic.loaders.wan import load_wan
 
     host.set_models_dir(models)
-    base = _maxrss_mb()
-    vm = load_wan("big.safetensors", vae="wan2.2_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors",
-                  device="cpu", dtype="fp16")
-    peak = _maxrss_mb()
-    params = sum(p.numel() * p.element_size() for p in vm.components["transformer"].parameters())
-    print(json.dumps({"base_mb": base, "peak_mb": peak, "model_mb": params / 2**20}))
+    print_load_ram(lambda: load_wan("big.safetensors", vae="wan2.2_vae.safetensors",
+                                    text_encoder="umt5_xxl_fp16.safetensors", device="cpu", dtype="fp16"))
 
 
 def _write_child(models: str) -> None:
@@ -136,17 +133,7 @@ def _write_child(models: str) -> None:
 
 
 def bench_load() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        models = Path(d) / "models"
-        subprocess.run([sys.executable, __file__, "--child-write", str(models)], check=True, capture_output=True)
-        size = (models / "diffusion_models" / "big.safetensors").stat().st_size
-        out = subprocess.run([sys.executable, __file__, "--child-load", str(models)], capture_output=True,
-                             text=True, check=True)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    file_mb = size / 2**20
-    grown = r["peak_mb"] - r["base_mb"]
-    return {"file_mb": round(file_mb, 1), "model_mb": round(r["model_mb"], 1), "peak_minus_base_mb": round(grown, 1),
-            "multiple_of_file": round(grown / file_mb, 3)}
+    return single_file_load_ram(__file__, "big.safetensors")
 
 
 # --------------------------------------------------------------------------- (c) decode RAM
@@ -174,9 +161,7 @@ def bench_decode(frames: int = 5) -> list[dict]:
     rows = []
     for scale, (h, w) in (("1x", (704, 1280)), ("2x", (992, 1824))):
         for tiling in ("off", "on"):
-            out = subprocess.run([sys.executable, __file__, "--child-decode", str(h), str(w), tiling, str(frames)],
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = child_json(__file__, "--child-decode", str(h), str(w), tiling, str(frames))
             rows.append({"area": scale, "size": f"{w}x{h}", "frames": frames, "tiling": tiling, "tiled": r["tiled"],
                          "peak_mb": round(r["peak_mb"] - r["base_mb"], 1), "seconds": round(r["seconds"], 1)})
     return rows
@@ -201,9 +186,7 @@ def main() -> None:
         return _decode_child(int(h), int(w), tiling, int(frames))
     if args.only in (None, "a"):
         for kind in ("5b", "a14b"):
-            out = subprocess.run([sys.executable, __file__, "--child-speed", kind], capture_output=True, text=True,
-                                 check=True)
-            print("(a) sampler vs diffusers:", out.stdout.strip().splitlines()[-1])
+            print("(a) sampler vs diffusers:", json.dumps(child_json(__file__, "--child-speed", kind)))
     if args.only in (None, "b"):
         print("(b) single-file load RAM:", json.dumps(bench_load()))
     if args.only in (None, "c"):

@@ -27,6 +27,7 @@ from .. import host
 from ..errors import MotionComicError
 from .cogvideox import _token_report
 from .options import build_options
+from .vae_tiling import decode_tiled_on_oom
 
 log = logging.getLogger(__name__)
 
@@ -234,24 +235,7 @@ def decode(model, latents, tiling: str, report: list[str]):
         z = latents.to(device=model.device, dtype=model.dtype)
         mean, inv_std = _latent_stats(v, z)
         z = z / inv_std + mean
-        for _attempt in range(2):
-            if tile:
-                v.enable_tiling()
-            try:
-                video = v.decode(z, return_dict=False)[0]
-                break
-            except Exception as e:  # noqa: BLE001 - only OOM is retried
-                if not host.is_oom(e) or tile or tiling == "off":
-                    raise
-                report.append("VAE decode ran out of memory; retried with tiling")
-                log.warning("VAE decode out of memory, retrying with tiling")
-                host.soft_empty_cache()
-                tile = True
-            finally:
-                if tile:
-                    v.disable_tiling()
-    if tile:
-        report.append("VAE tiling: on")
+        video = decode_tiled_on_oom(v, lambda: v.decode(z, return_dict=False)[0], tile, tiling, report)
     frames = (video[0].permute(1, 0, 2, 3) * 0.5 + 0.5).clamp(0, 1)  # [N,3,H,W]
     return frames.permute(0, 2, 3, 1).float().to("cpu").contiguous()
 
