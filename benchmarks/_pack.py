@@ -63,3 +63,12 @@ def print_load_ram(load, component: str = "transformer") -> None:
     peak = peak_rss_mb()
     params = sum(p.numel() * p.element_size() for p in vm.components[component].parameters())
     print(json.dumps({"base_mb": base, "peak_mb": peak, "model_mb": params / 2**20}))
+
+
+def import_heavy() -> None:
+    """Import torch, diffusers, transformers and accelerate before a measured load (so they are in the
+    base RSS, not in the figure)."""
+    import accelerate  # noqa: F401
+    import diffusers  # noqa: F401
+    import torch  # noqa: F401
+    import transformers  # noqa: F401

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pack import child_json, print_load_ram, single_file_load_ram  # noqa: E402
+from _pack import child_json, import_heavy, print_load_ram, single_file_load_ram  # noqa: E402
 
 
 def _setup_imports() -> None:
@@ -108,11 +108,7 @@ def write_big_transformer(path: Path) -> int:
 
 def _load_child(models: str) -> None:
     _setup_imports()
-    import accelerate  # noqa: F401
-    import diffusers  # noqa: F401
-    import torch  # noqa: F401
-    import transformers  # noqa: F401
-
+    import_heavy()
     from motioncomic import host
     from motioncomic.loaders.wan import load_wan
 

@@ -26,6 +26,7 @@ from .. import host
 from ..errors import CheckpointError, MotionComicError, ModelNotFoundError
 from . import checkpoints, wan_keys
 from .cogvideox import FROM_FOLDER, apply_offload, torch_dtype
+from .t5 import _comfy_tensors
 from .umt5 import load_umt5_encoder
 from .wan_config import (
     COMFY_FILES, COMFY_REPO, DEFAULTS, HF_REPOS, NAMES, SCHEDULER_CONFIG, VAE_GENERATION, rules_for,
@@ -73,19 +74,10 @@ def _part(kind: str, name: str | os.PathLike | None, what: str, where: str) -> P
 
 # --------------------------------------------------------------------------- single files
 def _file_tensors(path: Path, shapes: dict, key_map):
-    """(diffusers name, tensor) pairs of an original-layout file, scaled fp8 multiplied back."""
-    import torch
-
-    scales = dict(checkpoints.iter_tensors(path, [k for k in shapes if k.endswith(".scale_weight")]))
-    for name, t in checkpoints.iter_tensors(path):
-        if name.endswith(_SCALE_SUFFIXES) or name.endswith("scaled_fp8"):
-            continue
-        s = scales.get(name[: -len("weight")] + "scale_weight") if name.endswith(".weight") else None
-        if s is not None:
-            t = t.to(torch.float32) * s.to(torch.float32)
-        elif t.dtype in (torch.float8_e4m3fn, torch.float8_e5m2):
-            t = t.to(torch.float32)
-        new = key_map(name)
+    """(diffusers name, tensor) pairs of an original-layout file, scaled fp8 multiplied back (as for
+    ComfyUI's T5 files); the ``scaled_fp8`` marker, also under ``model.diffusion_model.``, is dropped."""
+    for name, t in _comfy_tensors(path, shapes):
+        new = None if name.endswith("scaled_fp8") else key_map(name)
         if new is not None:
             yield new, t
 
