@@ -99,13 +99,29 @@ def _load_transformer_file(path: Path, dtype_for, device="cpu"):
     dtype = dtype_for(variant)
     with init_empty_weights():
         model = WanTransformer3DModel.from_config(cfg)
+    keep = tuple(getattr(model, "_keep_in_fp32_modules", None) or ())
     missing, unexpected = checkpoints.assign_tensors(
-        model, _file_tensors(path, checkpoints.read_shapes(path), rename), dtype=dtype, device=device)
+        model, _file_tensors(path, checkpoints.read_shapes(path), rename), dtype=dtype, device=device, keep_dtype=keep)
     if missing or unexpected:
         raise CheckpointError(
             f"{path.name} does not match a {NAMES[variant]} transformer: missing {', '.join(missing[:6]) or 'none'}; "
             f"unexpected {', '.join(unexpected[:6]) or 'none'}.")
+    keep_fp32_modules(model, dtype)
     return variant, model.eval(), dtype
+
+
+def keep_fp32_modules(model, dtype) -> None:
+    """The modules diffusers keeps in float32 (``_keep_in_fp32_modules``: for Wan the RoPE, time
+    embedder, modulation tables and norms) in float32, everything else in ``dtype``, as
+    ``from_pretrained`` does, so a single file in bf16/fp16 computes like the diffusers folder. Those
+    tensors were assigned in the file's dtype (``keep_dtype``), so the upcast is exact."""
+    import torch
+
+    keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
+    for name, param in model.named_parameters():
+        want = torch.float32 if keep.intersection(name.split(".")) else dtype
+        if param.is_floating_point() and param.dtype != want:
+            param.data = param.data.to(want)
 
 
 def _load_vae(source: Path, variant: str, dtype, device="cpu"):

@@ -234,9 +234,9 @@ def write_transformer_file(path: Path, variant: str = "ti2v-5b", seed: int = 0, 
     return _save(_quantise(transformer_original_state_dict(model, prefix), fp8, dtype), path)
 
 
-def write_vae_file(path: Path, generation: str = "2.2", seed: int = 1, layout: str = "original") -> Path:
+def write_vae_file(path: Path, generation: str = "2.2", seed: int = 1, layout: str = "original", base: int = 8) -> Path:
     """Single-file Wan VAE (models/vae/) in the original layout (ComfyUI) or with diffusers names."""
-    sd = build_vae(generation, seed).state_dict()
+    sd = build_vae(generation, seed, base).state_dict()
     if layout == "original":
         sd = {original_vae_key(k, generation): v for k, v in sd.items()}
     return _save(sd, path)
@@ -260,9 +260,10 @@ def install_for_workflows(models_dir: Path) -> None:
     files = {"model": models_dir / "diffusion_models" / WORKFLOW_FILES["model"],
              "vae": models_dir / "vae" / WORKFLOW_FILES["vae"],
              "text_encoder": models_dir / "text_encoders" / WORKFLOW_FILES["text_encoder"]}
-    if not files["model"].exists():
-        write_transformer_file(files["model"], "ti2v-5b")
+    if not files["model"].exists():  # 1 head, 1 layer: the shipped 480p / 49-frame graph runs in minutes on CPU
+        write_transformer_file(files["model"], "ti2v-5b", model=build_transformer("ti2v-5b", 0, num_attention_heads=1,
+                                                                                   num_layers=1))
     if not files["vae"].exists():
-        write_vae_file(files["vae"], "2.2")
+        write_vae_file(files["vae"], "2.2", base=4)
     if not files["text_encoder"].exists():
         write_umt5_file(files["text_encoder"])
