@@ -180,9 +180,10 @@ NOTES: dict[str, dict] = {
         "errors": [
             ("`… is a Wan text-to-video transformer …`", "use TI2V-5B or the I2V-A14B experts"),
             ("`… is one expert of Wan 2.2 I2V-A14B, which needs both …`", "choose the low-noise expert as `model_2`"),
-            ("`… is a Wan 2.1 VAE …, but Wan 2.2 TI2V-5B needs the Wan 2.2 VAE`", "TI2V-5B: wan2.2_vae; A14B: wan_2.1_vae"),
+            ("`… latent channels), but … needs the Wan … VAE …`", "TI2V-5B: wan2.2_vae; A14B: wan_2.1_vae"),
             ("`No umT5 tokenizer found …`", "put the tokenizer files in `models/text_encoders/umt5_tokenizer/`"),
-            ("`… is a Wan VACE model …` / `… Fun …`", "those models need other inputs; not an I2V model"),
+            ("`… a Wan VACE model (video editing/control)…, not an image-to-video model …`",
+             "VACE / Fun models need other inputs; use TI2V-5B or I2V-A14B"),
         ],
         "docs": [("docs/wan.md#where-the-files-go", "wan.md: where the files go"),
                  ("docs/wan.md#troubleshooting", "wan.md: troubleshooting")],

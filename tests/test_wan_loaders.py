@@ -93,12 +93,12 @@ def test_comfyui_single_files_5b(models):
     assert detect_family(models / DF / f["model"]) == "wan"
     vm = load_video_model(f["model"], vae=f["vae"], text_encoder=f["text_encoder"], device="cpu", dtype="fp32")
     assert vm.variant == "ti2v-5b" and vm.fps == 24.0
-    ref = tw.build_transformer("ti2v-5b", 0)
+    ref = tw.build_transformer("ti2v-5b", 0, **tw.WORKFLOW_TRANSFORMER)
     for key in ("in_channels", "out_channels", "num_attention_heads", "attention_head_dim", "ffn_dim", "num_layers",
                 "text_dim", "patch_size"):
         assert vm.components["transformer"].config[key] == ref.config[key], key
     assert _max_diff(vm.components["transformer"], ref.half()) == 0  # fp16 file, exact
-    vae_ref = tw.build_vae("2.2", 1)
+    vae_ref = tw.build_vae("2.2", 1, tw.WORKFLOW_VAE_BASE)
     for key in ("base_dim", "decoder_base_dim", "z_dim", "dim_mult", "num_res_blocks", "temperal_downsample",
                 "is_residual", "patch_size", "scale_factor_spatial", "latents_mean", "latents_std"):
         assert vm.components["vae"].config[key] == vae_ref.config[key], key
@@ -198,3 +198,19 @@ def test_missing_parts_and_names(models):
         load_wan("no-such-wan")
     with pytest.raises(Exception, match="needs a VAE"):
         load_wan(tw.WORKFLOW_FILES["model"], text_encoder="umt5_xxl_fp16.safetensors")
+
+
+def test_single_file_in_bf16_equals_the_folder(models, tmp_path):
+    """diffusers keeps RoPE, time embedder, modulation and norms in float32 (from_pretrained); the
+    single-file path does the same, from the file's own values."""
+    folder = load_wan("Wan2.2-TI2V-5B-Diffusers", device="cpu", dtype="bf16").components["transformer"]
+    f = tw.write_transformer_file(models / DF / "fp32_copy.safetensors", "ti2v-5b", 0, dtype=torch.float32)
+    try:
+        single = load_wan(f.name, vae=tw.WORKFLOW_FILES["vae"], text_encoder=tw.WORKFLOW_FILES["text_encoder"],
+                          device="cpu", dtype="bf16").components["transformer"]
+    finally:
+        f.unlink()
+    sa, sb = folder.state_dict(), single.state_dict()
+    assert any(v.dtype == torch.float32 for v in sa.values()) and any(v.dtype == torch.bfloat16 for v in sa.values())
+    assert {k: v.dtype for k, v in sa.items()} == {k: v.dtype for k, v in sb.items()}
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)

@@ -30,6 +30,10 @@ import tiny_cogvideox as tc
 WORKFLOW_FILES = {"model": "wan2.2_ti2v_5B_fp16.safetensors", "vae": "wan2.2_vae.safetensors",
                   "text_encoder": "umt5_xxl_fp16.safetensors"}
 TEXT_DIM = 32
+#: The workflows' tiny TI2V-5B: 1 head, 1 layer and a VAE of base width 4, so the shipped 480p,
+#: 49-frame graph runs in minutes on a CPU.
+WORKFLOW_TRANSFORMER = dict(num_attention_heads=1, num_layers=1)
+WORKFLOW_VAE_BASE = 4
 HEADS, HEAD_DIM = 2, 128
 VAE_GENERATION = {"ti2v-5b": "2.2", "i2v-a14b": "2.1", "t2v": "2.1"}
 
@@ -260,10 +264,9 @@ def install_for_workflows(models_dir: Path) -> None:
     files = {"model": models_dir / "diffusion_models" / WORKFLOW_FILES["model"],
              "vae": models_dir / "vae" / WORKFLOW_FILES["vae"],
              "text_encoder": models_dir / "text_encoders" / WORKFLOW_FILES["text_encoder"]}
-    if not files["model"].exists():  # 1 head, 1 layer: the shipped 480p / 49-frame graph runs in minutes on CPU
-        write_transformer_file(files["model"], "ti2v-5b", model=build_transformer("ti2v-5b", 0, num_attention_heads=1,
-                                                                                   num_layers=1))
+    if not files["model"].exists():
+        write_transformer_file(files["model"], "ti2v-5b", model=build_transformer("ti2v-5b", 0, **WORKFLOW_TRANSFORMER))
     if not files["vae"].exists():
-        write_vae_file(files["vae"], "2.2", base=4)
+        write_vae_file(files["vae"], "2.2", base=WORKFLOW_VAE_BASE)
     if not files["text_encoder"].exists():
         write_umt5_file(files["text_encoder"])
