@@ -97,7 +97,10 @@ def test_wan_flagship_runs_end_to_end(studio):
     assert "Wan ti2v-5b" in report and "framing pad" in report
     interp, new_fps = out["8"]
     assert interp.shape[0] == (9 - 1) * 2 + 1 and new_fps == 48.0
-    assert Path(out["9"][0]).name.endswith(".mp4")
+    from motioncomic.media.video import read_video
+
+    saved, back_fps = read_video(host.output_dir() / out["9"][0])
+    assert saved.shape[0] == interp.shape[0] and back_fps == pytest.approx(48.0)
 
 
 def test_finish_clip_flagship_runs_end_to_end(studio):
