@@ -24,3 +24,51 @@ def import_pack(root: Path | str = ROOT) -> None:
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MB (Linux reports ``ru_maxrss`` in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child_json(script: str | Path, *args: str) -> dict:
+    """Run ``python script args...`` in a fresh process and parse the JSON of its last output line
+    (memory is measured in children: Linux carries a parent's RSS high-water mark into a fork)."""
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def single_file_load_ram(script: str | Path, big_file: str) -> dict:
+    """Peak RAM of loading a big single-file transformer: ``script --child-write DIR`` writes the models
+    dir, ``script --child-load DIR`` loads it and prints base/peak/model MB; figures against the file size."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        models = Path(d) / "models"
+        subprocess.run([sys.executable, str(script), "--child-write", str(models)], check=True, capture_output=True)
+        size = (models / "diffusion_models" / big_file).stat().st_size
+        r = child_json(script, "--child-load", str(models))
+    file_mb = size / 2**20
+    grown = r["peak_mb"] - r["base_mb"]
+    return {"file_mb": round(file_mb, 1), "model_mb": round(r["model_mb"], 1), "peak_minus_base_mb": round(grown, 1),
+            "multiple_of_file": round(grown / file_mb, 3)}
+
+
+def print_load_ram(load, component: str = "transformer") -> None:
+    """In a ``--child-load`` process (heavy imports done): run ``load()`` and print the RSS before and
+    after it and the size of the loaded ``component`` as one JSON line."""
+    import json
+
+    base = peak_rss_mb()
+    vm = load()
+    peak = peak_rss_mb()
+    params = sum(p.numel() * p.element_size() for p in vm.components[component].parameters())
+    print(json.dumps({"base_mb": base, "peak_mb": peak, "model_mb": params / 2**20}))
+
+
+def import_heavy() -> None:
+    """Import torch, diffusers, transformers and accelerate before a measured load (so they are in the
+    base RSS, not in the figure)."""
+    import accelerate  # noqa: F401
+    import diffusers  # noqa: F401
+    import torch  # noqa: F401
+    import transformers  # noqa: F401

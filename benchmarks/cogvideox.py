@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pack import import_heavy, print_load_ram, single_file_load_ram  # noqa: E402
 
 
 def _setup_imports() -> None:
@@ -101,21 +103,13 @@ def write_big_transformer(path: Path) -> int:
 
 def _load_child(models: str) -> None:
     _setup_imports()
-    import accelerate  # noqa: F401
-    import diffusers  # noqa: F401
-    import torch  # noqa: F401
-    import transformers  # noqa: F401
-
+    import_heavy()
     from motioncomic import host
     from motioncomic.loaders.cogvideox import load_cogvideox
 
     host.set_models_dir(models)
-    base = _maxrss_mb()
-    vm = load_cogvideox("big.safetensors", vae="tiny_vae.safetensors", t5="t5xxl_fp16.safetensors",
-                        device="cpu", dtype="fp32")
-    peak = _maxrss_mb()
-    params = sum(p.numel() * p.element_size() for p in vm.components["transformer"].parameters())
-    print(json.dumps({"base_mb": base, "peak_mb": peak, "model_mb": params / 2**20}))
+    print_load_ram(lambda: load_cogvideox("big.safetensors", vae="tiny_vae.safetensors",
+                                          t5="t5xxl_fp16.safetensors", device="cpu", dtype="fp32"))
 
 
 def _write_child(models: str) -> None:
@@ -131,16 +125,7 @@ def _write_child(models: str) -> None:
 
 
 def bench_load() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        models = Path(d) / "models"
-        subprocess.run([sys.executable, __file__, "--child-write", str(models)], check=True, capture_output=True)
-        size = (models / "diffusion_models" / "big.safetensors").stat().st_size
-        out = subprocess.run([sys.executable, __file__, "--child-load", str(models)], capture_output=True,
-                             text=True, check=True)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    file_mb = size / 2**20
-    return {"file_mb": file_mb, "peak_minus_base_mb": r["peak_mb"] - r["base_mb"],
-            "multiple_of_file": (r["peak_mb"] - r["base_mb"]) / file_mb}
+    return single_file_load_ram(__file__, "big.safetensors")
 
 
 # --------------------------------------------------------------------------- (c) decode RAM

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .. import host
 from ..errors import CheckpointError, MotionComicError, ModelNotFoundError
@@ -157,13 +157,14 @@ def _resolve_part(kind: str, name: str | os.PathLike | None, folder: Path | None
 module_bytes = host.module_bytes
 
 
-def apply_offload(components: dict, mode: str, device) -> None:
-    """Place components for ``mode``: none = all on ``device``; model = all on the offload device
-    (the sampler moves each to ``device`` while it runs); sequential = accelerate hooks that move
-    each layer's weights to ``device`` just in time."""
+def apply_offload(components: dict, mode: str, device,
+                  names: Iterable[str] = ("transformer", "vae", "text_encoder")) -> None:
+    """Place the modules ``names`` of ``components`` for ``mode``: none = all on ``device``; model
+    = all on the offload device (the sampler moves each to ``device`` while it runs); sequential =
+    accelerate hooks that move each layer's weights to ``device`` just in time."""
     if mode not in OFFLOAD_MODES:
         raise MotionComicError(f"offload {mode!r} is unknown; use one of {', '.join(OFFLOAD_MODES)}")
-    mods = [components[k] for k in ("transformer", "vae", "text_encoder")]
+    mods = [components[k] for k in names]
     if mode == "none":
         host.place(mods, device)  # ComfyUI unloads its own models first
     elif mode == "model":

@@ -73,9 +73,31 @@ def _opensora(path: Path, kw: dict) -> VideoModel:
                       name=_display_name(path), info={"path": str(path), "deferred": True})
 
 
+def _wan(path: Path, kw: dict) -> VideoModel:
+    import torch
+
+    from .cogvideox import torch_dtype
+    from .umt5 import load_umt5_tokenizer
+    from .wan import plan_files, rules_from_files
+
+    f = plan_files(path, kw.get("model_2"), kw.get("vae"), kw.get("text_encoder"))  # experts, VAE generation
+    _, rules = rules_from_files(str(f.path), f.path.stat().st_mtime)
+    device = torch.device(kw["device"]) if kw.get("device") is not None else host.torch_device()
+    te = f.text_encoder / "text_encoder" if (f.text_encoder / "model_index.json").exists() else f.text_encoder
+    tokenizer = load_umt5_tokenizer(kw.get("tokenizer_dir"), te)
+    name = f.path.name if f.folder is not None else f.path.stem
+    return VideoModel(family="wan", variant=f.variant,
+                      components={"tokenizer": tokenizer, "defaults": f.defaults, "scheduler_config": f.scheduler_config},
+                      dtype=torch_dtype(kw.get("dtype", "auto"), f.variant, device), device=device,
+                      offload=kw.get("offload", "none"), name=name,
+                      info={"path": str(f.path), "vae": str(f.vae), "text_encoder": str(f.text_encoder), "deferred": True},
+                      **rules)
+
+
 #: family -> describe(path, loader kwargs) -> VideoModel without weights. A family without a row is
 #: loaded at once (its checks then run after loading).
-DESCRIBERS: dict[str, Callable[[Path, dict], VideoModel]] = {"cogvideox": _cogvideox, "opensora": _opensora}
+DESCRIBERS: dict[str, Callable[[Path, dict], VideoModel]] = {"cogvideox": _cogvideox, "opensora": _opensora,
+                                                              "wan": _wan}
 
 
 def describe(path: Path, family: str, load: Callable[[], VideoModel], **kw: Any) -> VideoModel | None:

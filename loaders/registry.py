@@ -27,13 +27,16 @@ LOADERS: dict[str, tuple[str, str]] = {
     "opensora": ("opensora.pipeline", "load_opensora"),
     "svd": ("svd", "load_svd"),
     "mimicmotion": ("mimicmotion", "load_mimicmotion"),
+    "wan": ("wan", "load_wan"),
 }
 #: model_index.json ``_class_name`` prefix -> family
-FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox", "StableVideoDiffusion": "svd"}
+FOLDER_CLASSES: dict[str, str] = {"CogVideoX": "cogvideox", "StableVideoDiffusion": "svd", "Wan": "wan"}
 #: identify.describe_checkpoint() name -> family
 CHECKPOINT_FAMILIES: dict[str, str] = {"CogVideoX transformer": "cogvideox", "Open-Sora ST-DiT (STDiT3)": "opensora",
                                        "MimicMotion (UNet + PoseNet)": "mimicmotion",
-                                       "Stable Video Diffusion UNet (diffusers)": "mimicmotion"}
+                                       "Stable Video Diffusion UNet (diffusers)": "mimicmotion",
+                                       "Wan transformer": "wan", "Wan transformer (ComfyUI prefix)": "wan",
+                                       "Wan transformer (diffusers names)": "wan"}
 #: model folders searched for a bare name, in order
 SEARCH_KINDS = ("CogVideo", "diffusers", "diffusion_models", "opensora", "mimicmotion")
 

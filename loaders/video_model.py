@@ -22,15 +22,21 @@ class FrameSpec:
       side and ``long_max`` scaled alike, both multiples of ``multiple``; orientation follows the
       image (CogVideoX 1.5: 768, 1360, 16).
     - ``buckets``: one of ``buckets[resolution]`` (Open-Sora aspect buckets), nearest aspect wins.
+    - ``area``: fixed pixel area, any aspect: among the frames of at most ``areas[resolution]``
+      pixels with both sides multiples of ``multiple``, the one whose aspect is nearest the
+      image's (Wan: 704x1280 area for TI2V-5B, multiples of 32), so padding is only what rounding
+      needs. Aspects beyond ``max_aspect`` are clamped (the rest is letterboxed).
     """
 
-    kind: Literal["fixed", "aspect_range", "buckets"]
+    kind: Literal["fixed", "aspect_range", "buckets", "area"]
     sizes: tuple[tuple[int, int], ...] = ()
     short: int = 0
     long_max: int = 0
     multiple: int = 16
     buckets: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     default_resolution: str = ""
+    areas: dict[str, int] = field(default_factory=dict)
+    max_aspect: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class VideoModel:
     the compute dtype, ``device`` where sampling runs, ``offload`` one of none/model/sequential.
     """
 
-    family: Literal["cogvideox", "opensora", "svd", "mimicmotion"]
+    family: Literal["cogvideox", "opensora", "svd", "mimicmotion", "wan"]
     variant: str
     components: dict[str, Any]
     dtype: Any

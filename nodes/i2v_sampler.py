@@ -21,20 +21,21 @@ class MotionComicImageToVideo:
     def INPUT_TYPES(cls):
         return {
             "required": {
-                "model": (VIDEO_MODEL, tip("A model from Load CogVideoX (or another motioncomic loader).")),
+                "model": (VIDEO_MODEL, tip("A model from Load CogVideoX, Load ST-DiT or Load Wan.")),
                 "image": ("IMAGE", tip("The character image (first frame). Any size >= 16 px; alpha is composited "
                                        "over the border colour.")),
                 "prompt": ("STRING", tip("What moves, in detailed English (the model was trained on long captions). "
-                                         "Longer than the model's budget (226/224 tokens) is cut and reported.",
+                                         "Longer than the model's budget (CogVideoX 226/224, Wan 512 tokens) is cut "
+                                         "and reported.",
                                          multiline=True, default="")),
                 "negative_prompt": ("STRING", tip("What to avoid, e.g. 'blurry, distorted face, jitter'.",
                                                   multiline=True, default="")),
                 "frames": ("INT", tip("Frame count; 0 = model default. CogVideoX 1.0: 8N+1 up to 49; 1.5: 16N+1 up "
-                                      "to 81. Invalid counts are refused with the nearest valid ones.",
+                                      "to 81; Wan: 4N+1 (TI2V-5B 121, A14B 81). Invalid counts are refused with the nearest valid ones.",
                                       default=0, min=0, max=1024)),
-                "steps": ("INT", tip("Denoising steps; 0 = model default (CogVideoX 50). 25-50 is typical.",
+                "steps": ("INT", tip("Denoising steps; 0 = model default (CogVideoX 50, Wan TI2V-5B 50, A14B 40). 25-50 is typical.",
                                      default=0, min=0, max=500)),
-                "cfg": ("FLOAT", tip("Guidance scale; 0 = model default (CogVideoX 6). <= 1 disables guidance.",
+                "cfg": ("FLOAT", tip("Guidance scale; 0 = model default (CogVideoX 6, Wan TI2V-5B 5, A14B 3.5). <= 1 disables guidance.",
                                      default=0.0, min=0.0, max=30.0, step=0.1)),
                 "seed": ("INT", tip("Random seed; same seed + settings = same video.", default=0, min=0,
                                     max=0xFFFFFFFFFFFFFFFF)),
@@ -45,7 +46,8 @@ class MotionComicImageToVideo:
                 "border_color": ("STRING", tip("Border colour for pad (and behind transparency): '#000000' or "
                                                "'0,0,0'.", default="#000000")),
                 "resolution": ("INT", tip("CogVideoX 1.5: short side of the frame (multiple of 16), 0 = 768. "
-                                          "Ignored by CogVideoX 1.0 (always 720x480).", default=0, min=0, max=2048,
+                                          "Wan: 480 or 720 picks that pixel area (0 = TI2V-5B 720p, A14B 480p) and the "
+                                          "frame of it nearest the image's aspect. Ignored by CogVideoX 1.0 (720x480).", default=0, min=0, max=2048,
                                           step=16)),
                 "resize_back": ("BOOLEAN", tip("Resize the cropped frames back to the input image's size.",
                                                default=False)),

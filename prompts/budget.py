@@ -9,7 +9,8 @@ Reusable by the samplers::
     if report.trimmed: log.warning(report.summary())
 
 Counts include the end-of-sequence token (T5 appends ``</s>``), matching the encoders'
-``max_sequence_length`` (CogVideoX 226, CogVideoX 1.5 224, ST-DiT 300). Without a tokenizer a
+``max_sequence_length`` (CogVideoX 226, CogVideoX 1.5 224, ST-DiT 300, Wan's umT5 512; umT5 also
+appends ``</s>``, so its tokenizer is counted the same way). Without a tokenizer a
 conservative estimate (never lower than T5's count on ordinary English) is used instead.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from ..errors import MotionComicError
 
 #: Text-token budget (incl. EOS) of each family's text encoder.
-FAMILY_BUDGETS: dict[str, int] = {"cogvideox": 226, "cogvideox-1.5": 224, "opensora": 300}
+FAMILY_BUDGETS: dict[str, int] = {"cogvideox": 226, "cogvideox-1.5": 224, "opensora": 300, "wan": 512}
 
 #: Room the expand node keeps free for the ST-DiT score suffixes the sampler appends later.
 OPENSORA_SUFFIX_RESERVE = " aesthetic score: 6.5. motion score: 10.0. camera motion: zoom out."

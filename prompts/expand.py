@@ -67,8 +67,8 @@ def family_of(video_model: Any, family: str = "cogvideox") -> tuple[str, int | N
     if video_model is None:
         return family, None, None
     limit = int(getattr(video_model, "text_tokens", 0)) or None
-    if video_model.family == "opensora":
-        fam = "opensora"
+    if video_model.family in ("opensora", "wan"):
+        fam = video_model.family
     else:
         fam = "cogvideox-1.5" if limit == FAMILY_BUDGETS["cogvideox-1.5"] else "cogvideox"
     return fam, limit, video_model.components.get("tokenizer")

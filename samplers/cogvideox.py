@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .. import host
 from ..errors import MotionComicError
 from .options import build_options
+from .vae_tiling import decode_tiled_on_oom
 
 log = logging.getLogger(__name__)
 
@@ -208,24 +209,7 @@ def decode(model, latents, tiling: str, report: list[str]):
     z = 1 / vae.config.scaling_factor * z
     host.check_cancel()
     with model.on_device("vae") as v, torch.no_grad():
-        for attempt in range(2):
-            if tile:
-                v.enable_tiling()
-            try:
-                video = v.decode(z).sample
-                break
-            except Exception as e:  # noqa: BLE001 - only OOM is retried
-                if not host.is_oom(e) or tile or tiling == "off":
-                    raise
-                report.append("VAE decode ran out of memory; retried with tiling")
-                log.warning("VAE decode out of memory, retrying with tiling")
-                host.soft_empty_cache()
-                tile = True
-            finally:
-                if tile:
-                    v.disable_tiling()
-    if tile:
-        report.append("VAE tiling: on")
+        video = decode_tiled_on_oom(v, lambda: v.decode(z).sample, tile, tiling, report)
     frames = (video[0].permute(1, 0, 2, 3) * 0.5 + 0.5).clamp(0, 1)  # [N,3,H,W]
     return frames.permute(0, 2, 3, 1).float().contiguous()
 

@@ -133,7 +133,8 @@ def choose_frame(spec: FrameSpec, source: tuple[int, int], resolution: str | int
     """The model frame (height, width) for an image of size ``source`` under ``spec``.
 
     ``resolution``: for ``aspect_range`` the short side in pixels (default ``spec.short``); for
-    ``buckets`` a key of ``spec.buckets`` such as ``"720p"``. Ignored for ``fixed``.
+    ``buckets`` a key of ``spec.buckets`` such as ``"720p"``; for ``area`` a key of ``spec.areas``
+    or the short side of the 16:9 frame of that area (480 -> 480x853 pixels). Ignored for ``fixed``.
     """
     h, w = _check_size(source)
     if spec.kind == "fixed":
@@ -156,7 +157,57 @@ def choose_frame(spec: FrameSpec, source: tuple[int, int], resolution: str | int
             )
         target = math.log(h / w)
         return min(spec.buckets[key], key=lambda s: (abs(math.log(s[0] / s[1]) - target), -s[0] * s[1]))
+    if spec.kind == "area":
+        return area_frame(area_of(spec, resolution), spec.multiple, (h, w), spec.max_aspect)
     raise MotionComicError(f"unknown frame rule {spec.kind!r}")
+
+
+def area_of(spec: FrameSpec, resolution: str | int | None) -> int:
+    """The pixel area an ``area`` spec generates at for ``resolution`` (see :func:`choose_frame`)."""
+    if resolution in (None, "", 0):
+        return spec.areas[spec.default_resolution]
+    key = str(resolution)
+    for k in (key, f"{key}p"):
+        if k in spec.areas:
+            return spec.areas[k]
+    if not key.isdigit():
+        raise MotionComicError(f"resolution {key!r} is unknown; choose one of {', '.join(spec.areas)} "
+                               "or a short side in pixels")
+    short = int(key)
+    if short < spec.multiple:
+        raise MotionComicError(f"resolution {short} is below the smallest frame side {spec.multiple}; "
+                               f"use one of {', '.join(spec.areas)}")
+    return round(short * short * 16 / 9)
+
+
+def area_frame(area: int, multiple: int, source: tuple[int, int], max_aspect: float = 4.0) -> tuple[int, int]:
+    """The (height, width), both multiples of ``multiple``, of at most ``area`` pixels that shows
+    an image of ``source``'s aspect largest when letterboxed into it: the legal frame of that area
+    nearest the image's aspect, padding only what rounding needs (16:9 at 704x1280 -> 704x1280).
+    Ties go to the smaller aspect error, then the smaller frame. The aspect is clamped to
+    ``1/max_aspect .. max_aspect`` (a 1:10 strip gets a 1:4 frame with borders)."""
+    h, w = _check_size(source)
+    ratio = max(1 / max_aspect, min(max_aspect, h / w))  # height / width
+    m = multiple
+    if area < m * m:
+        raise MotionComicError(f"an area of {area} pixels holds no frame of {multiple}x{multiple}")
+
+    def score(c: tuple[int, int]):
+        fh, fw = c
+        shown = min(fw, fh / ratio) * min(fh, fw * ratio)  # content pixels of the letterboxed image
+        return (-round(shown, 6), abs(math.log(fh / fw / ratio)), fh * fw)
+
+    cands = []
+    for a in range(1, area // (m * m) + 1):
+        widest = area // (a * m * m)  # the widest frame of this height: shows the most
+        fitting = min(widest, max(1, round(a / ratio)))  # the same picture with no side border
+        cands += [(a * m, widest * m), (a * m, fitting * m)]
+    return min(cands, key=score)
+
+
+def smallest_frame(spec: FrameSpec) -> tuple[int, int]:
+    """The smallest legal frame of an ``area``/``aspect_range`` spec (both sides one multiple)."""
+    return (spec.multiple, spec.multiple)
 
 
 # --------------------------------------------------------------------------- tensors

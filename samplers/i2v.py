@@ -22,6 +22,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     "opensora": ("opensora", "sample"),
     "svd": ("svd", "sample"),
     "mimicmotion": ("mimicmotion", "sample"),
+    "wan": ("wan", "sample"),
 }
 #: Smallest image side we accept: below this there is no character to animate.
 MIN_SIDE = 16

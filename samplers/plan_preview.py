@@ -20,26 +20,35 @@ MAX_SIDE = 16384
 _HEADER_ONLY = (".safetensors", ".sft")
 
 
+def _rules_of_choice(name: str, choices, resolve, rules_from_files) -> tuple[FrameSpec, FrameCounts]:
+    """Rules of one of a loader's own choices, read from configs / safetensors headers only."""
+    if name not in choices():
+        raise MotionComicError("unknown model: choose one from the loader's list")
+    path = resolve(name)
+    if path.is_file() and path.suffix.lower() not in _HEADER_ONLY:
+        raise MotionComicError("no preview for pickle checkpoints (.pt/.bin/.pth): the plan is shown "
+                               "when the graph runs; convert the file to .safetensors to see it here")
+    try:
+        rules = rules_from_files(str(path), path.stat().st_mtime)[1]
+    except MotionComicError:
+        raise
+    except Exception as e:  # unreadable config or header: say what, not where
+        raise MotionComicError(f"cannot read the configuration of {name!r} ({type(e).__name__})") from None
+    return rules["frame"], rules["frame_counts"]
+
+
 def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameCounts]:
     """Frame and frame-count rules of the model a loader node will load."""
     if loader == "MotionComicLoadCogVideoX":
-        from ..loaders.cogvideox import model_choices, resolve_model
+        from ..loaders import cogvideox
         from ..loaders.cogvideox_config import rules_from_files
 
-        name = widgets.get("model", "")
-        if name not in model_choices():
-            raise MotionComicError("unknown model: choose one from the loader's list")
-        path = resolve_model(name)
-        if path.is_file() and path.suffix.lower() not in _HEADER_ONLY:
-            raise MotionComicError("no preview for pickle checkpoints (.pt/.bin/.pth): the plan is shown "
-                                   "when the graph runs; convert the file to .safetensors to see it here")
-        try:
-            rules = rules_from_files(str(path), path.stat().st_mtime)[1]
-            return rules["frame"], rules["frame_counts"]
-        except MotionComicError:
-            raise
-        except Exception as e:  # unreadable config or header: say what, not where
-            raise MotionComicError(f"cannot read the configuration of {name!r} ({type(e).__name__})") from None
+        return _rules_of_choice(widgets.get("model", ""), cogvideox.model_choices, cogvideox.resolve_model,
+                                rules_from_files)
+    if loader == "MotionComicLoadWan":
+        from ..loaders import wan
+
+        return _rules_of_choice(widgets.get("model", ""), wan.model_choices, wan.resolve_model, wan.rules_from_files)
     if loader == "MotionComicLoadSTDiT":
         from ..loaders.opensora.aspect import FRAME_COUNTS, frame_spec
 

@@ -109,6 +109,28 @@ def cogvideox_t2v() -> dict:
     return api
 
 
+#: Wan's own negative prompt (the official one is Chinese; Wan reads both), plus the character-specific terms.
+WAN_NEGATIVE = ("色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，"
+                "丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，"
+                "静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走. " + NEGATIVE)
+
+
+def wan_anime() -> dict:
+    api = {
+        "1": _node("LoadImage", "Character image", image=CHARACTER),
+        "2": _node("MotionComicLoadWan", "Load Wan (2.2 TI2V-5B)", model="wan2.2_ti2v_5B_fp16.safetensors",
+                   model_2="(none)", vae="wan2.2_vae.safetensors", text_encoder="umt5_xxl_fp16.safetensors",
+                   dtype="bf16", offload="model"),
+        "3": _expand(["2", 0], "wan", "她挥手微笑"),
+        "4": _node("MotionComicImageToVideo", "Image to Video (letterboxed)", model=["2", 0], image=["1", 0],
+                   prompt=["3", 0], negative_prompt=WAN_NEGATIVE, frames=49, steps=30, cfg=5.0, seed=42,
+                   framing="pad", border_color="#000000", resolution=480, resize_back=False, scheduler="auto",
+                   dynamic_cfg=False, vae_tiling="auto"),
+    }
+    api |= _tail(5, ["4", 0], ["4", 1], ["1", 0], "motioncomic/wan_anime", 2)
+    return api
+
+
 def post_only() -> dict:
     api = {
         "1": _node("LoadImage", "Reference image (the character as drawn)", image="motioncomic_face_reference.png"),
@@ -167,6 +189,18 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "aesthetic / motion / camera scores appended to the caption as the model was trained.\n"
         "3. **Image to Video**: 51 frames (2 s at 24 fps), 30 steps, cfg 7 (upstream defaults)."
     )
+    note_w = (
+        "## Wan 2.2 TI2V-5B anime image-to-video\n\n"
+        "1. **Load Wan**: ComfyUI's `wan2.2_ti2v_5B_fp16.safetensors` (models/diffusion_models/), "
+        "`wan2.2_vae.safetensors` (models/vae/), `umt5_xxl_fp16.safetensors` (models/text_encoders/), or the "
+        "Wan-AI/Wan2.2-TI2V-5B-Diffusers folder in models/diffusers/. For I2V-A14B set `model` / `model_2` to the "
+        "high- and low-noise experts and use `wan_2.1_vae.safetensors`.\n"
+        "2. **Expand Prompt** writes the English shot description Wan knows, measured with its umT5 tokenizer "
+        "(512 tokens).\n"
+        "3. **Image to Video**: `resolution` 480 = the 480x832 pixel area in the aspect nearest the character "
+        "(720 or 0 = the model's 704x1280), letterboxed and cropped back; 49 frames = 2 s at 24 fps, 30 steps, "
+        "cfg 5. More frames: any 4N+1 (121 = 5 s)."
+    )
     note_p = (
         "## Finish an existing clip\n\n"
         "Load a clip from ComfyUI's `input/` folder and the character image it should look like. Face Restore "
@@ -198,6 +232,10 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "motioncomic_cogvideox_t2v": (cogvideox_t2v(), t2v_layout, [(40, 420, 320, 420, note_t)],
                                       "CogVideoX text-to-video: expand a short prompt, generate, interpolate to "
                                       "24 fps, mp4."),
+        "motioncomic_wan_anime": (wan_anime(), layout_c, [(col[0], 820, 720, 300, note_w),
+                                                         (col[3], 1000, 700, 300, NOTE_TAIL)],
+                                  "Wan 2.2 TI2V-5B anime image-to-video: expand prompt, letterbox in the 480p area "
+                                  "nearest the character's aspect, face restore, interpolation to 48 fps, mp4."),
         "motioncomic_finish_clip": (post_only(), post_layout, [(1180, 140, 520, 260, note_p),
                                                                (1180, 440, 520, 300, NOTE_TAIL)],
                                     "Restore the face and interpolate an existing clip."),
@@ -216,6 +254,7 @@ def render(name: str) -> tuple[str, str]:
 THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_cogvideox_anime": ("CogVideoX anime image-to-video", CHARACTER, "cogvideox"),
     "motioncomic_opensora_anime": ("ST-DiT anime image-to-video", CHARACTER, "opensora"),
+    "motioncomic_wan_anime": ("Wan 2.2 TI2V-5B anime image-to-video", CHARACTER, "wan"),
     "motioncomic_finish_clip": ("Face restore + interpolation", "fairy_girl.png", None),
     "motioncomic_cogvideox_t2v": ("CogVideoX text-to-video", None, "cogvideox"),
 }
@@ -235,7 +274,10 @@ def thumbnail(name: str, characters: Path):
     src = Image.open(characters / character).convert("RGB") if character else Image.new("RGB", (720, 480), (60, 60, 72))
     image = torch.from_numpy(np.asarray(src, dtype=np.float32).copy() / 255.0)[None]
     size = tuple(image.shape[1:3])
-    spec = {"cogvideox": FrameSpec("fixed", sizes=((480, 720),)), "opensora": frame_spec()}.get(rule)
+    from motioncomic.loaders.wan_config import rules_for
+
+    spec = {"cogvideox": FrameSpec("fixed", sizes=((480, 720),)), "opensora": frame_spec(),
+            "wan": rules_for("ti2v-5b", 16, 2)["frame"]}.get(rule)
     frame = choose_frame(spec, size, "480p") if spec else size
     framed = apply_plan(image, plan_frame(size, frame, "pad"))
     card = Image.new("RGB", (512, 320), (28, 28, 36))

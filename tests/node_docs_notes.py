@@ -12,6 +12,12 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     "`models/diffusers/`, single-file transformers in `models/diffusion_models/`",
     ("MotionComicLoadCogVideoX", "vae"): "files in `models/vae/`",
     ("MotionComicLoadCogVideoX", "t5"): "`*t5*.safetensors` files and T5 folders in `models/text_encoders/`",
+    ("MotionComicLoadWan", "model"): "Wan diffusers folders in `models/diffusers/` and `.safetensors` files in "
+    "`models/diffusion_models/`",
+    ("MotionComicLoadWan", "model_2"): "`.safetensors` files in `models/diffusion_models/`",
+    ("MotionComicLoadWan", "vae"): "`.safetensors` files in `models/vae/`",
+    ("MotionComicLoadWan", "text_encoder"): "`*umt5*.safetensors` files and transformers folders in "
+    "`models/text_encoders/`",
     ("MotionComicLoadSTDiT", "model"): "checkpoints in `models/opensora/` and `models/diffusion_models/`, "
     "and folders there holding a shard index or `ema.pt`",
     ("MotionComicLoadSTDiT", "vae"): "files in `models/vae/` and `models/opensora/`",
@@ -257,6 +263,34 @@ NOTES: dict[str, dict] = {
         "docs": [("docs/opensora.md#where-the-files-go", "opensora.md: where the files go"),
                  ("docs/opensora.md#troubleshooting", "opensora.md: troubleshooting"),
                  ("docs/opensora_vae.md#errors-and-what-to-do", "opensora_vae.md: VAE errors")],
+    },
+    "MotionComicLoadWan": {
+        "typical": [
+            "TI2V-5B: `model` wan2.2_ti2v_5B_fp16.safetensors, `model_2` (none), `vae` wan2.2_vae.safetensors, "
+            "`text_encoder` umt5_xxl_fp16.safetensors.",
+            "I2V-A14B: `model` the high-noise expert, `model_2` the low-noise one, `vae` wan_2.1_vae.safetensors.",
+            "`dtype` bf16; `offload` model on 24 GB (one A14B expert on the GPU at a time).",
+        ],
+        "errors": [
+            ("`… is a Wan text-to-video transformer …`", "use TI2V-5B or the I2V-A14B experts"),
+            ("`… is one expert of Wan 2.2 I2V-A14B, which needs both …`", "choose the low-noise expert as `model_2`"),
+            ("`… latent channels), but … needs the Wan … VAE …`", "TI2V-5B: wan2.2_vae; A14B: wan_2.1_vae"),
+            ("`No umT5 tokenizer found …`", "put the tokenizer files in `models/text_encoders/umt5_tokenizer/`"),
+            ("`… a Wan VACE model (video editing/control)…, not an image-to-video model …`",
+             "VACE / Fun models need other inputs; use TI2V-5B or I2V-A14B"),
+        ],
+        "docs": [("docs/wan.md#where-the-files-go", "wan.md: where the files go"),
+                 ("docs/wan.md#troubleshooting", "wan.md: troubleshooting")],
+    },
+    "MotionComicWanOptions": {
+        "typical": [
+            "`resolution` default (TI2V-5B 720p area, A14B 480p), `scheduler` UniPC, `flow_shift` 0 (= 5.0).",
+            "A14B: `cfg_2` 0 (= cfg; official 3.5/3.5), `boundary_ratio` 0 (= 0.9).",
+        ],
+        "errors": [
+            ("`boundary_ratio … must be between 0 and 1`", "use 0.9 (official) or leave 0"),
+        ],
+        "docs": [("docs/wan.md#settings-that-matter", "wan.md: settings that matter")],
     },
     "MotionComicOpenSoraOptions": {
         "typical": [

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import tiny_cogvideox as tc
+from oom_vae import oom_unless_tiled
 from motioncomic import host
 from motioncomic.errors import Cancelled, MotionComicError
 from motioncomic.loaders.cogvideox import load_cogvideox
@@ -152,16 +153,7 @@ def test_vae_tiling_auto_and_oom_retry(models, monkeypatch):
     vae = vm.components["vae"]
     latents = torch.randn(1, 3, 4, 2, 2)
     plain = engine.decode(vm, latents, "off", [])
-    seen = []
-    real_decode = type(vae).decode
-
-    def flaky(self, z, *a, **k):
-        seen.append(self.use_tiling)
-        if not self.use_tiling:
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
-        return real_decode(self, z, *a, **k)
-
-    monkeypatch.setattr(type(vae), "decode", flaky)
+    seen = oom_unless_tiled(monkeypatch, vae)
     report: list[str] = []
     out = engine.decode(vm, latents, "auto", report)
     assert seen == [False, True] and "retried with tiling" in report[0]

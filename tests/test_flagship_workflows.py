@@ -13,6 +13,7 @@ import tiny_cogvideox
 import tiny_faces
 import tiny_interpolation
 import tiny_opensora
+import tiny_wan
 from api_runner import run_api_graph
 from motioncomic import host
 from workflow_check import all_definitions, check_api, check_ui
@@ -40,7 +41,7 @@ def test_committed_files_match_the_source_and_validate(name):
 @pytest.fixture
 def studio(models_dir, tmp_path, monkeypatch, characters):
     """A models dir with every tiny model the flagships name, and their input files."""
-    for mod in (tiny_cogvideox, tiny_opensora, tiny_faces, tiny_interpolation):
+    for mod in (tiny_cogvideox, tiny_opensora, tiny_wan, tiny_faces, tiny_interpolation):
         mod.install_for_workflows(models_dir)
     inputs = tmp_path / "input"
     monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(inputs))
@@ -82,6 +83,24 @@ def test_opensora_flagship_runs_end_to_end(studio):
     interp, new_fps = out["9"]
     assert interp.shape[0] == 33 and new_fps == 48.0
     assert (host.output_dir() / out["10"][0]).is_file()
+
+
+def test_wan_flagship_runs_end_to_end(studio):
+    api, out = _run("motioncomic_wan_anime", {"4": {"frames": 9, "steps": 2, "resolution": 64}})
+    prompt, status = out["3"]
+    assert prompt.strip() and status.startswith("fallback") and "/512" in status  # umT5 budget, measured
+    frames, fps, report = out["4"]
+    assert fps == 24.0 and frames.shape[0] == 9
+    src = out["1"][0]
+    # the frame of the area nearest the tall character's aspect, cropped back: the character keeps its shape
+    assert abs(frames.shape[2] / frames.shape[1] - src.shape[2] / src.shape[1]) < 2 / frames.shape[2]
+    assert "Wan ti2v-5b" in report and "framing pad" in report
+    interp, new_fps = out["8"]
+    assert interp.shape[0] == (9 - 1) * 2 + 1 and new_fps == 48.0
+    from motioncomic.media.video import read_video
+
+    saved, back_fps = read_video(host.output_dir() / out["9"][0])
+    assert saved.shape[0] == interp.shape[0] and back_fps == pytest.approx(48.0)
 
 
 def test_finish_clip_flagship_runs_end_to_end(studio):
