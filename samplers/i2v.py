@@ -49,8 +49,8 @@ def engine_for(family: str):
     return getattr(_engine_module(family), ENGINES[family][1])
 
 
-def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
-    """Any IMAGE-like tensor -> [1,H,W,3] float32 0..1 (RGBA composited over ``fill``, gray -> RGB)."""
+def to_rgb(image, fill: tuple[float, float, float], report: list[str]):
+    """Any IMAGE-like tensor -> [B,H,W,3] float32 (RGBA composited over ``fill``, gray -> RGB)."""
     import torch
 
     if not isinstance(image, torch.Tensor):
@@ -60,11 +60,8 @@ def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
         x = x[None, :, :, None]
     elif x.ndim == 3:
         x = x[None] if x.shape[-1] in (1, 2, 3, 4) else x[..., None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 2, 3, 4):
+    if x.ndim != 4 or x.shape[-1] not in (1, 2, 3, 4) or x.shape[0] == 0:
         raise MotionComicError(f"image must be [B,H,W,C] with 1-4 channels, got shape {tuple(image.shape)}")
-    if x.shape[0] > 1:
-        report.append(f"image batch of {x.shape[0]}: using the first image")
-        x = x[:1]
     h, w = x.shape[1:3]
     if h < MIN_SIDE or w < MIN_SIDE:
         raise MotionComicError(
@@ -81,6 +78,15 @@ def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
         x = x.expand(-1, -1, -1, 3)
         report.append("grayscale image: copied to RGB")
     return x  # values outside 0..1 are clamped by the frame resize
+
+
+def prepare_image(image, fill: tuple[float, float, float], report: list[str]):
+    """Any IMAGE-like tensor -> [1,H,W,3] float32 0..1: the first image of a batch, as :func:`to_rgb`."""
+    x = to_rgb(image, fill, report)
+    if x.shape[0] > 1:
+        report.append(f"image batch of {x.shape[0]}: using the first image")
+        x = x[:1]
+    return x
 
 
 def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_frames: int | None = None,
