@@ -56,8 +56,28 @@ def model_rules(loader: str, widgets: dict[str, str]) -> tuple[FrameSpec, FrameC
     raise MotionComicError(f"no letterbox preview for loader {loader!r}")
 
 
+def _plan_json(plan) -> dict:
+    c = plan.content
+    return {
+        "mode": plan.mode,
+        "frame": {"width": plan.frame[1], "height": plan.frame[0]},
+        "content": {"x": c.x, "y": c.y, "width": c.w, "height": c.h},
+    }
+
+
+def _int(query: dict[str, str], key: str) -> int:
+    try:
+        return int(query.get(key) or 0)
+    except ValueError as e:
+        raise MotionComicError(f"{key} must be a whole number, got {query.get(key)!r}") from e
+
+
 def plan_for_query(query: dict[str, str]) -> dict:
-    """JSON-ready plan: frame, content box, mode, frame-count check."""
+    """JSON-ready plan: frame, content box, mode, and for the sampler the frame-count check.
+
+    With ``preset`` it is the Letterbox Image node's plan (``preset``, ``target_width``,
+    ``target_height``, ``framing``); otherwise the sampler's, from its loader's model rules.
+    """
     try:
         width, height = int(query["width"]), int(query["height"])
         requested = int(query.get("frames") or 0)
@@ -65,19 +85,19 @@ def plan_for_query(query: dict[str, str]) -> dict:
         raise MotionComicError("width, height (and frames) must be whole numbers") from e
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or not 0 <= requested <= 100_000:
         raise MotionComicError(f"width and height must be 1..{MAX_SIDE} and frames 0..100000")
+    if "preset" in query:
+        from .letterbox import choose_preset_frame, preset
+
+        frame = choose_preset_frame(preset(query["preset"]), (height, width), _int(query, "target_width"),
+                                    _int(query, "target_height"))
+        return _plan_json(plan_frame((height, width), frame, query.get("framing", "pad")))
     widgets = {k.split(".", 1)[1]: v for k, v in query.items() if k.startswith("loader.")}
     spec, counts = model_rules(query.get("loader", ""), widgets)
     resolution = query.get("options.resolution") or query.get("resolution") or None
     if resolution in ("0", 0):
         resolution = None
     frame = choose_frame(spec, (height, width), resolution)
-    plan = plan_frame((height, width), frame, query.get("framing", "pad"))
-    c = plan.content
-    out = {
-        "mode": plan.mode,
-        "frame": {"width": frame[1], "height": frame[0]},
-        "content": {"x": c.x, "y": c.y, "width": c.w, "height": c.h},
-    }
+    out = _plan_json(plan_frame((height, width), frame, query.get("framing", "pad")))
     requested = requested or counts.default
     out["frames"] = {"requested": requested, "valid": counts.is_valid(requested),
                      "nearest": counts.nearest(requested)}

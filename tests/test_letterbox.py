@@ -114,3 +114,30 @@ def test_plan_on_a_clip_of_another_size_says_both_sizes():
     assert "832x480" in str(e.value) and f"{fw}x{fh}" in str(e.value)
     with pytest.raises(MotionComicError, match="non-empty"):
         lb.crop_clip(torch.rand(0, fh, fw, 3), plan)
+
+
+# --------------------------------------------------------------------------- the two nodes
+def test_nodes_round_trip_a_portrait_and_report_the_frame():
+    from motioncomic.nodes.letterbox import MotionComicCropToCharacter, MotionComicLetterboxImage
+
+    img = torch.rand(1, 1024, 768, 3)
+    before = img.clone()
+    framed, width, height, plan = MotionComicLetterboxImage().letterbox(img, WAN5B.name, 0, 0, "pad", "#00ff00")
+    assert torch.equal(img, before)  # inputs are never changed in place
+    assert framed.shape == (1, height, width, 3) and (width, height) == (800, 1088)
+    assert torch.allclose(framed[0, 0, 0], torch.tensor([0.0, 1.0, 0.0]))  # the border colour
+    (out,) = MotionComicCropToCharacter().crop(framed.expand(3, -1, -1, -1), plan, False)
+    assert out.shape == (3, plan.content.h, plan.content.w, 3)
+    (back,) = MotionComicCropToCharacter().crop(framed, plan, True)
+    assert back.shape == (1, 1024, 768, 3)
+
+
+def test_node_inputs_have_tooltips_and_the_preset_list():
+    from motioncomic.nodes.letterbox import MotionComicCropToCharacter, MotionComicLetterboxImage
+
+    for cls in (MotionComicLetterboxImage, MotionComicCropToCharacter):
+        for spec in cls.INPUT_TYPES()["required"].values():
+            assert spec[1]["tooltip"]
+    presets = MotionComicLetterboxImage.INPUT_TYPES()["required"]["preset"][0]
+    assert presets[-1] == "custom" and WAN5B.name in presets
+    assert MotionComicLetterboxImage.RETURN_TYPES == ("IMAGE", "INT", "INT", "MOTIONCOMIC_FRAME_PLAN")

@@ -71,3 +71,19 @@ def test_plan_route_never_unpickles_a_legacy_file(models_dir):
 def test_plan_route_bounds_sizes(query):
     with pytest.raises(MotionComicError, match="must be 1..16384"):
         plan_for_query({"loader": "MotionComicLoadSTDiT", **query})
+
+
+def test_letterbox_node_plan_is_the_nodes_plan():
+    from motioncomic.samplers.letterbox import PRESETS, letterbox_images
+
+    name = next(iter(PRESETS))
+    out = plan_for_query({"preset": name, "width": "2520", "height": "1080", "target_width": "0",
+                          "target_height": "0", "framing": "pad"})
+    _, plan = letterbox_images(torch.rand(1, 1080, 2520, 3), PRESETS[name])
+    assert (out["frame"]["height"], out["frame"]["width"]) == plan.frame
+    assert out["content"] == {"x": plan.content.x, "y": plan.content.y, "width": plan.content.w,
+                              "height": plan.content.h}
+    assert "frames" not in out
+    with pytest.raises(MotionComicError, match="nearest valid: 992 or 1024"):
+        plan_for_query({"preset": name, "width": "100", "height": "100", "target_width": "1000",
+                        "target_height": "704"})
