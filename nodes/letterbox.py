@@ -74,13 +74,15 @@ class MotionComicCropToCharacter:
                 "plan": (FRAME_PLAN, tip("The plan output of Letterbox Image.")),
                 "resize_back": ("BOOLEAN", tip("Resize the cropped frames to the input image's size.",
                                                default=False)),
+                "even_size": ("BOOLEAN", tip("Make width and height even (drops at most one pixel row/column): "
+                                             "H.264 mp4, e.g. core Save Video, needs even sizes.", default=True)),
             },
         }
 
-    def crop(self, images, plan, resize_back):
+    def crop(self, images, plan, resize_back, even_size=True):
         from ..samplers.letterbox import crop_clip
 
-        return (crop_clip(images, plan, resize_back),)
+        return (crop_clip(images, plan, resize_back, even_size),)
 
 
 NODE_CLASS_MAPPINGS = {"MotionComicLetterboxImage": MotionComicLetterboxImage,

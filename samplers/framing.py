@@ -254,9 +254,13 @@ def crop_to_content(frames, plan: FramePlan, resize_back: bool = False):
     out = frames[:, box.y : box.y + box.h, box.x : box.x + box.w, :]
     if not resize_back:
         return out.contiguous()
+    return resize_images(out.contiguous(), restored_size(plan))
+
+
+def restored_size(plan: FramePlan) -> tuple[int, int]:
+    """(height, width) the content is resized back to: the source size for ``pad``/``stretch``,
+    the source scale of the visible window for ``crop``."""
     if plan.mode == "crop":
         s = plan.source[0] / plan.scaled[0]
-        size = (max(1, round(plan.frame[0] * s)), max(1, round(plan.frame[1] * s)))
-    else:
-        size = plan.source
-    return resize_images(out.contiguous(), size)
+        return max(1, round(plan.frame[0] * s)), max(1, round(plan.frame[1] * s))
+    return plan.source

@@ -167,9 +167,10 @@ def letterbox_images(images, p: ModelPreset, width: int = 0, height: int = 0, mo
     return fr.apply_plan(x, plan, fill), plan
 
 
-def crop_clip(frames, plan: fr.FramePlan, resize_back: bool = False):
+def crop_clip(frames, plan: fr.FramePlan, resize_back: bool = False, even: bool = False):
     """Generated ``frames`` [N,fh,fw,C] at the plan's frame -> the character only, [N,ch,cw,C]
-    (or back at the source size with ``resize_back``)."""
+    (or back at the source size with ``resize_back``). ``even`` drops the last row/column of an
+    odd side (H.264 in yuv420p, e.g. core Save Video, refuses odd sizes)."""
     import torch
 
     if not isinstance(frames, torch.Tensor) or frames.ndim != 4 or frames.shape[0] == 0:
@@ -182,4 +183,10 @@ def crop_clip(frames, plan: fr.FramePlan, resize_back: bool = False):
             f"the clip's frames are {w}x{h} but the framing plan's frame is {fw}x{fh}: wire the Letterbox "
             "Image node's width and height into the image-to-video node that made this clip (and its "
             "padded image as the start image), so the model generates at the plan's frame")
-    return fr.crop_to_content(frames, plan, resize_back)
+    out = fr.crop_to_content(frames, plan)
+    size = fr.restored_size(plan) if resize_back else tuple(out.shape[1:3])
+    if even:
+        size = (max(2, size[0] // 2 * 2), max(2, size[1] // 2 * 2))
+    if resize_back:
+        return fr.resize_images(out, size)
+    return out[:, : size[0], : size[1]].contiguous()

@@ -141,6 +141,38 @@ def post_only() -> dict:
     return api
 
 
+WAN22_PRESET = "Wan 2.2 TI2V 5B (1280x704, x32)"
+
+
+def wan22_letterbox() -> dict:
+    """Core ComfyUI's Wan 2.2 TI2V-5B image-to-video (as its template) between our letterbox nodes."""
+    return {
+        "1": _node("LoadImage", "Character image", image=CHARACTER),
+        "2": _node("MotionComicLetterboxImage", "Letterbox Image (fit into the Wan frame)", image=["1", 0],
+                   preset=WAN22_PRESET, width=0, height=0, framing="pad", border_color="#000000"),
+        "3": _node("UNETLoader", "Load Diffusion Model", unet_name="wan2.2_ti2v_5B_fp16.safetensors",
+                   weight_dtype="default"),
+        "4": _node("ModelSamplingSD3", "ModelSamplingSD3", model=["3", 0], shift=8.0),
+        "5": _node("CLIPLoader", "Load CLIP", clip_name="umt5_xxl_fp8_e4m3fn_scaled.safetensors", type="wan",
+                   device="default"),
+        "6": _node("CLIPTextEncode", "Positive prompt", clip=["5", 0],
+                   text="The anime girl waves at the camera and smiles, her hair and dress sway gently in the "
+                        "wind, static camera, soft lighting."),
+        "7": _node("CLIPTextEncode", "Negative prompt", clip=["5", 0], text=NEGATIVE),
+        "8": _node("VAELoader", "Load VAE", vae_name="wan2.2_vae.safetensors"),
+        "9": _node("Wan22ImageToVideoLatent", "Wan22ImageToVideoLatent (width/height from the letterbox)",
+                   vae=["8", 0], width=["2", 1], height=["2", 2], length=121, batch_size=1, start_image=["2", 0]),
+        "10": _node("KSampler", "KSampler", model=["4", 0], seed=42, steps=20, cfg=5.0, sampler_name="uni_pc",
+                    scheduler="simple", positive=["6", 0], negative=["7", 0], latent_image=["9", 0], denoise=1.0),
+        "11": _node("VAEDecode", "VAE Decode", samples=["10", 0], vae=["8", 0]),
+        "12": _node("MotionComicCropToCharacter", "Crop to Character (borders off every frame)", images=["11", 0],
+                    plan=["2", 3], resize_back=False, even_size=True),
+        "13": _node("CreateVideo", "Create Video", images=["12", 0], fps=24.0),
+        "14": _node("SaveVideo", "Save Video", video=["13", 0], filename_prefix="motioncomic/wan22_letterbox",
+                    format="auto", codec="auto"),
+    }
+
+
 NOTE_TAIL = (
     "### Face restore, then interpolate\n\n"
     "**Face Restore** finds the face in the *input image* and in every frame, swaps the drawn identity back "
@@ -220,6 +252,22 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
     post_layout = {"1": (40, 420, 320, 360), "2": (40, 140, 320, 220),
                    "3": (400, 140, 360, 220), "4": (400, 400, 360, 560), "5": (800, 140, 340, 130),
                    "6": (800, 310, 340, 200), "7": (800, 550, 360, 420)}
+    note_core_wan = (
+        "## Wan 2.2 TI2V-5B (core ComfyUI) with our letterbox\n\n"
+        "Core `Wan22ImageToVideoLatent` resizes the start image to its width/height with a centre crop, so a "
+        "portrait or a wide banner loses its edges. **Letterbox Image** picks the legal Wan 2.2 frame (multiples "
+        "of 32, about 1280x704 pixels) nearest the image's aspect, pads the character into it and hands "
+        "width/height to the core node. **Crop to Character** cuts the borders off every decoded frame: the clip "
+        "has the image's aspect.\n\n"
+        "Models (Comfy-Org/Wan_2.2_ComfyUI_Repackaged): `diffusion_models/wan2.2_ti2v_5B_fp16.safetensors`, "
+        "`text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors`, `vae/wan2.2_vae.safetensors`. "
+        "Other models: choose their preset (Wan 14B, HunyuanVideo, LTX-Video) and wire width/height the same way."
+    )
+    wan_layout = {"1": (40, 140, 320, 360), "2": (400, 140, 340, 260), "3": (40, 540, 320, 110),
+                  "4": (400, 560, 320, 80), "5": (780, 140, 340, 130), "6": (780, 310, 400, 200),
+                  "7": (780, 550, 400, 200), "8": (1220, 140, 320, 80), "9": (1220, 260, 340, 200),
+                  "10": (1600, 140, 320, 320), "11": (1600, 500, 240, 60), "12": (1960, 140, 320, 110),
+                  "13": (1960, 300, 280, 80), "14": (1960, 420, 360, 420)}
     return {
         "motioncomic_cogvideox_anime": (cogvideox_anime(), layout_c, [(col[0], 820, 720, 300, note_c),
                                                                      (col[3], 1000, 700, 300, NOTE_TAIL)],
@@ -236,6 +284,9 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
                                                          (col[3], 1000, 700, 300, NOTE_TAIL)],
                                   "Wan 2.2 TI2V-5B anime image-to-video: expand prompt, letterbox in the 480p area "
                                   "nearest the character's aspect, face restore, interpolation to 48 fps, mp4."),
+        "motioncomic_wan22_letterbox": (wan22_letterbox(), wan_layout, [(40, 760, 700, 330, note_core_wan)],
+                                        "Core Wan 2.2 TI2V-5B image-to-video with our letterbox around it: the "
+                                        "character keeps its proportions in any aspect."),
         "motioncomic_finish_clip": (post_only(), post_layout, [(1180, 140, 520, 260, note_p),
                                                                (1180, 440, 520, 300, NOTE_TAIL)],
                                     "Restore the face and interpolate an existing clip."),
@@ -257,6 +308,7 @@ THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_wan_anime": ("Wan 2.2 TI2V-5B anime image-to-video", CHARACTER, "wan"),
     "motioncomic_finish_clip": ("Face restore + interpolation", "fairy_girl.png", None),
     "motioncomic_cogvideox_t2v": ("CogVideoX text-to-video", None, "cogvideox"),
+    "motioncomic_wan22_letterbox": ("Wan 2.2 5B (core) letterboxed", CHARACTER, "wan22"),
 }
 
 
@@ -278,7 +330,12 @@ def thumbnail(name: str, characters: Path):
 
     spec = {"cogvideox": FrameSpec("fixed", sizes=((480, 720),)), "opensora": frame_spec(),
             "wan": rules_for("ti2v-5b", 16, 2)["frame"]}.get(rule)
-    frame = choose_frame(spec, size, "480p") if spec else size
+    if rule == "wan22":
+        from motioncomic.samplers.letterbox import choose_preset_frame, preset
+
+        frame = choose_preset_frame(preset(WAN22_PRESET), size)
+    else:
+        frame = choose_frame(spec, size, "480p") if spec else size
     framed = apply_plan(image, plan_frame(size, frame, "pad"))
     card = Image.new("RGB", (512, 320), (28, 28, 36))
     shot = Image.fromarray((framed[0].numpy() * 255).round().astype("uint8"))

@@ -176,6 +176,33 @@ NOTES: dict[str, dict] = {
                  ("docs/cogvideox.md#troubleshooting", "cogvideox.md: troubleshooting"),
                  ("docs/opensora.md#troubleshooting", "opensora.md: troubleshooting")],
     },
+    "MotionComicLetterboxImage": {
+        "typical": [
+            "`preset` the model of the image-to-video node you wire `width`/`height` into; `width`/`height` 0.",
+            "Wan 2.2 TI2V 5B: a 3:4 portrait gets 800x1088, a 21:9 banner 1440x608, 16:9 the native 1280x704.",
+            "`framing` pad; `border_color` black (or the character's background colour for flat art).",
+        ],
+        "errors": [
+            ("`target frame … 1000: … a multiple of 32 from 32 to 16384; nearest valid: 992 or 1024`",
+             "use one of the values given, or 0 for both to let the preset choose"),
+            ("`target frame 0x0 is empty: …`", "preset `custom` needs both width and height"),
+            ("`target frame 832x480: … only generates 720x480; use 0x0 for it`", "CogVideoX 1.0 has one frame"),
+            ("`border colour '…' is not a colour …`", "use `#000000` or `0,0,0`"),
+        ],
+        "docs": [("docs/letterbox.md", "letterbox.md: presets and how the frame is chosen")],
+    },
+    "MotionComicCropToCharacter": {
+        "typical": [
+            "`images` from the core VAE Decode, `plan` from Letterbox Image; `resize_back` off; `even_size` on "
+            "for mp4.",
+        ],
+        "errors": [
+            ("`the clip's frames are 832x480 but the framing plan's frame is 800x1088: …`",
+             "wire Letterbox Image's width/height into the image-to-video node that made the clip"),
+            ("`frames must be a non-empty IMAGE batch …`", "the decode produced no frames"),
+        ],
+        "docs": [("docs/letterbox.md", "letterbox.md")],
+    },
     "MotionComicLoadCogVideoX": {
         "typical": [
             "`model` the CogVideoX-5b-I2V folder in `models/CogVideo/`; `vae` and `t5` (from model folder).",

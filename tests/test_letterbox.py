@@ -126,9 +126,12 @@ def test_nodes_round_trip_a_portrait_and_report_the_frame():
     assert torch.equal(img, before)  # inputs are never changed in place
     assert framed.shape == (1, height, width, 3) and (width, height) == (800, 1088)
     assert torch.allclose(framed[0, 0, 0], torch.tensor([0.0, 1.0, 0.0]))  # the border colour
-    (out,) = MotionComicCropToCharacter().crop(framed.expand(3, -1, -1, -1), plan, False)
-    assert out.shape == (3, plan.content.h, plan.content.w, 3)
-    (back,) = MotionComicCropToCharacter().crop(framed, plan, True)
+    (out,) = MotionComicCropToCharacter().crop(framed.expand(3, -1, -1, -1), plan, False, False)
+    assert out.shape == (3, plan.content.h, plan.content.w, 3) and plan.content.h % 2 == 1
+    (even,) = MotionComicCropToCharacter().crop(framed, plan, False, True)
+    assert even.shape == (1, plan.content.h - 1, plan.content.w, 3)  # 1067 -> 1066 rows for H.264
+    assert torch.equal(even[0], out[0, :-1])
+    (back,) = MotionComicCropToCharacter().crop(framed, plan, True, False)
     assert back.shape == (1, 1024, 768, 3)
 
 

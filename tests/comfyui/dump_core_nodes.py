@@ -13,23 +13,31 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "comfyui" / "core_nodes.json"
 KEEP_CATEGORIES = ("image", "mask", "utils")
+#: Core model nodes our letterbox graphs wrap (Wan 2.2 TI2V-5B image-to-video).
+KEEP_TYPES = {"UNETLoader", "CLIPLoader", "VAELoader", "CLIPTextEncode", "ModelSamplingSD3",
+              "Wan22ImageToVideoLatent", "KSampler", "VAEDecode"}
+#: Inputs listing the model files of that server: any name is accepted offline (``_dynamic``).
+FILE_LISTS = {("UNETLoader", "unet_name"), ("CLIPLoader", "clip_name"), ("VAELoader", "vae_name")}
 
 
-def _strip(spec):
+def _strip(spec, dynamic: bool = False):
     if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict):
         opts = {k: v for k, v in spec[1].items() if k not in ("tooltip",)}
-        return [spec[0], opts]
+        return [[] if dynamic else spec[0], {**opts, "_dynamic": True} if dynamic else opts]
+    if dynamic and isinstance(spec, list):
+        return [[], {"_dynamic": True}]
     return spec
 
 
 def compact(info: dict) -> dict:
     out = {}
     for name, d in sorted(info.items()):
-        if d.get("python_module", "").startswith("custom_nodes") or not str(d.get("category", "")).startswith(
-                KEEP_CATEGORIES):
+        if d.get("python_module", "").startswith("custom_nodes") or not (
+                str(d.get("category", "")).startswith(KEEP_CATEGORIES) or name in KEEP_TYPES):
             continue
         out[name] = {
-            "input": {sec: {k: _strip(v) for k, v in vals.items()} for sec, vals in d.get("input", {}).items()},
+            "input": {sec: {k: _strip(v, (name, k) in FILE_LISTS) for k, v in vals.items()}
+                      for sec, vals in d.get("input", {}).items()},
             "input_order": d.get("input_order", {}),
             "output": d.get("output", []),
             "output_name": d.get("output_name", []),
