@@ -43,6 +43,20 @@ def install_tiny_models(models_dir: Path) -> list[str]:
     return done
 
 
+def validate_only() -> tuple[dict[str, str], set[str]]:
+    """Shipped API workflows that need models core ComfyUI cannot take tiny (name -> why), and the
+    model files they name that the suite cannot provide: every ``tests/tiny_*.py``'s optional
+    ``VALIDATE_ONLY`` / ``NOT_PROVIDED``."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    why, files = {}, set()
+    for py in sorted(TESTS.glob("tiny_*.py")):
+        mod = importlib.import_module(py.stem)
+        why.update(getattr(mod, "VALIDATE_ONLY", {}))
+        files |= set(getattr(mod, "NOT_PROVIDED", ()))
+    return why, files
+
+
 def make_tiny_inputs(input_dir: Path) -> list[str]:
     """Call the optional ``make_workflow_inputs(input_dir)`` of every ``tests/tiny_*.py`` (inputs a
     stage needs to be meaningful, e.g. a clip with a face its tiny detector finds); runs after the

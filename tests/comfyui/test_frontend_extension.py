@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from frontend_checks import load_workflow, ours
+from launch import validate_only
 
 pytestmark = [
     pytest.mark.comfyui,
@@ -34,6 +35,7 @@ UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
 EXTENSION_URL = "/extensions/motioncomic/js/motioncomic.js"  # custom_nodes/motioncomic/web/js/...
 PLAN_GREEN = (0x44, 0xAA, 0x88)  # content box colour in web/js/motioncomic.js
 SAMPLER_JS = "app.graph._nodes.find((n) => n.type === 'MotionComicImageToVideo')"
+_, NOT_PROVIDED = validate_only()  # model files core cannot take tiny (tests/tiny_core_wan.py)
 
 
 def test_extension_loads_without_errors(browser, server):
@@ -60,7 +62,8 @@ def test_checks_catch_a_missing_node(browser):
 def test_ui_workflow_loads_clean_in_real_frontend(path, opened_workflow):
     data = json.loads(path.read_text())
     result = opened_workflow(path)
-    assert result["problems"] == [], "\n".join(result["problems"])
+    problems = [p for p in result["problems"] if not any(f'= "{f}" not in list' in p for f in NOT_PROVIDED)]
+    assert problems == [], "\n".join(problems)
     assert result["dialogs"] == [], result["dialogs"]  # e.g. the missing-nodes dialog
     assert result["settled_links"] == len(data["links"])
     assert [e for e in result["console"] if ours(e)] == []

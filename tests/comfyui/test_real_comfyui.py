@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from launch import validate_only  # noqa: E402
 from workflow_check import check_api, check_ui  # noqa: E402
 
 pytestmark = [
@@ -29,6 +30,21 @@ API_FILES = sorted((ROOT / "workflows" / "api").glob("*.json"))
 UI_FILES = sorted((ROOT / "workflows").glob("*.json"))
 CHARACTERS = ROOT / "tests" / "data" / "characters"
 VIDEO_EXT = (".mp4", ".webm", ".webp", ".gif", ".mkv", ".mov")
+VALIDATE_ONLY, NOT_PROVIDED = validate_only()
+
+
+def with_unprovided_files(object_info: dict) -> dict:
+    """``object_info`` whose core model-file lists also hold the files the suite cannot write tiny
+    (``NOT_PROVIDED``), so a validate-only graph is checked for everything else."""
+    from dump_core_nodes import FILE_LISTS
+
+    info = json.loads(json.dumps(object_info))
+    for node, name in FILE_LISTS:
+        spec = info.get(node, {}).get("input", {}).get("required", {}).get(name)
+        if spec:
+            opts = spec[0] if isinstance(spec[0], list) else spec[1].setdefault("options", [])
+            opts.extend(sorted(NOT_PROVIDED - set(opts)))
+    return info
 
 
 def test_object_info_lists_all_our_nodes(object_info):
@@ -57,7 +73,8 @@ def test_checked_in_core_definitions_are_current(object_info):
 @pytest.mark.parametrize("path", UI_FILES + API_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_workflow_valid_against_live_server(path, object_info):
     data = json.loads(path.read_text())
-    problems = check_ui(data, object_info) if "nodes" in data else check_api(data, object_info)
+    info = with_unprovided_files(object_info) if path.name in VALIDATE_ONLY else object_info
+    problems = check_ui(data, info) if "nodes" in data else check_api(data, info)
     assert problems == [], "\n".join(problems)
 
 
@@ -67,6 +84,9 @@ def test_api_workflow_runs_unmodified(path, server, server_log, tmp_path):
     from motioncomic.remote.comfy_api import ComfyClient
     from motioncomic.remote.workflow import load_workflow
 
+    if path.name in VALIDATE_ONLY:
+        pytest.skip(f"validated against the live node definitions only: {VALIDATE_ONLY[path.name]} "
+                    "(test_core_letterbox.py runs what core takes tiny)")
     url, base = server
     prompt = load_workflow(path)
     events = []
