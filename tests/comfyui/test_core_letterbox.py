@@ -64,7 +64,7 @@ def test_core_loads_and_samples_the_tiny_wan22_at_the_letterbox_frames(server, t
         "print('RESULT' + json.dumps(out))\n")
     proc = subprocess.run([os.environ.get("COMFYUI_PYTHON", "python3"), str(script), str(unet), json.dumps(frames)],
                           cwd=os.environ["COMFYUI_DIR"], capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+                          env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.environ["COMFYUI_DIR"]))
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT")), None)
     assert line, proc.stdout[-2000:] + proc.stderr[-3000:]
     out = json.loads(line[len("RESULT"):])
@@ -112,6 +112,10 @@ def test_letterbox_around_the_core_wan_graph_keeps_the_aspect(name, server, serv
     assert info["frames"] == 5
     # the clip has the source's aspect within one pixel (content rounding + even sizes for H.264)
     assert abs(ow - oh * w / h) <= 1 or abs(oh - ow * h / w) <= 1, (name, (ow, oh), (w, h))
+    from motioncomic.samplers.framing import plan_letterbox
+
+    c = plan_letterbox((h, w), _frames()[name]).content
+    assert (ow, oh) == (c.w // 2 * 2, c.h // 2 * 2)  # the plan's character box, even for H.264
     frame0 = read_video(clips[0])[0][0]
     want = np.asarray(src.resize((ow, oh), Image.BICUBIC), dtype=np.float32) / 255.0
     assert np.abs(frame0 - want).mean() < 0.05  # whole character, no border
