@@ -1,9 +1,12 @@
 // motioncomic frontend extension (ComfyUI frontend extension API: app.registerExtension).
 //
-// 1. On the Image-to-Video sampler it draws the planned letterbox before you run: the model frame,
-//    the content box where your character goes, and the frame count check. The plan comes from
-//    the pack's own Python framing code through GET /motioncomic/plan, so what you see is what
-//    the sampler will do.
+// 1. On the Image-to-Video sampler and on Letterbox Image it draws the planned letterbox before you
+//    run: the model frame, the content box where your character goes, and (sampler) the frame
+//    count check. The plan comes from the pack's own Python framing code through
+//    GET /motioncomic/plan, so what you see is what the node will do. Classic canvas: drawn in
+//    onDrawForeground. Vue node renderer (setting Comfy.VueNodes.Enabled, where LiteGraph skips
+//    drawing node bodies and onDrawForeground): the same drawing on a small <canvas> at the end
+//    of the node's DOM body, refreshed every half second.
 // 2. The saved clip is previewed by ComfyUI's own frontend: "Save Video (motioncomic)" reports it
 //    the way core SaveVideo does ({images, animated}), so no code is needed here for that.
 //
@@ -12,6 +15,7 @@ import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
 
 const SAMPLER = "MotionComicImageToVideo";
+const LETTERBOX = "MotionComicLetterboxImage";
 const PLAN_ROUTE = "/motioncomic/plan";
 const PANEL_HEIGHT = 86;
 
@@ -35,13 +39,18 @@ function upstreamImageSize(node) {
 
 function planQuery(node) {
   const size = upstreamImageSize(node);
+  if (!size) return null;
+  const params = new URLSearchParams({ width: String(size[0]), height: String(size[1]) });
+  if (node.comfyClass === LETTERBOX || node.type === LETTERBOX) {
+    params.set("preset", String(widgetValue(node, "preset")));
+    params.set("target_width", String(widgetValue(node, "width") ?? 0));
+    params.set("target_height", String(widgetValue(node, "height") ?? 0));
+    params.set("framing", String(widgetValue(node, "framing") ?? "pad"));
+    return params.toString();
+  }
   const loader = upstreamNode(node, "model");
-  if (!size || !loader) return null;
-  const params = new URLSearchParams({
-    loader: loader.comfyClass || loader.type,
-    width: String(size[0]),
-    height: String(size[1]),
-  });
+  if (!loader) return null;
+  params.set("loader", loader.comfyClass || loader.type);
   for (const w of loader.widgets || []) {
     if (typeof w.value === "string" || typeof w.value === "number") params.set(`loader.${w.name}`, String(w.value));
   }
@@ -79,15 +88,11 @@ async function refreshPlan(node) {
   node.setDirtyCanvas(true, true);
 }
 
-function drawPlan(node, ctx) {
-  const plan = node.__mcPlan;
-  if (!plan) return;
-  // Drawn just under the node: the frontend lays widgets (and the prompt text areas) out over the
-  // whole node body, so a panel inside it would be painted over. Below, nothing is resized.
-  const y0 = node.size[1] + 14;
+// The panel: frame, content box, sizes; its top edge at y0 - 6, as wide as the node.
+function drawPanel(ctx, plan, width, y0) {
   ctx.save();
   ctx.fillStyle = "rgba(20,20,20,0.85)";
-  ctx.fillRect(0, y0 - 6, node.size[0], PANEL_HEIGHT);
+  ctx.fillRect(0, y0 - 6, width, PANEL_HEIGHT);
   ctx.font = "11px sans-serif";
   if (plan.error) {
     ctx.fillStyle = "#e66";
@@ -119,21 +124,65 @@ function drawPlan(node, ctx) {
   ctx.restore();
 }
 
+function refreshSoon(node) {
+  const now = performance.now();
+  if (!node.__mcLast || now - node.__mcLast > 500) {
+    node.__mcLast = now;
+    refreshPlan(node);
+  }
+}
+
+// Vue nodes: a <canvas> at the end of the node's body, so the node grows around it (a panel under
+// the node's element would lie below its neighbours, which are later in the DOM).
+function drawInDom(node) {
+  const el = document.querySelector(`[data-testid="node-body-${node.id}"]`);
+  let cv = el?.querySelector(":scope > canvas.mc-plan");
+  if (!el || !node.__mcPlan || node.flags?.collapsed) return cv?.remove();
+  if (!cv) {
+    cv = document.createElement("canvas");
+    cv.className = "mc-plan";
+    cv.style.cssText = "display:block;margin:0 16px;pointer-events:none;border-radius:6px";
+    el.appendChild(cv);
+  }
+  const width = Math.max(120, Math.round(el.clientWidth - 32));
+  if (cv.width !== width) cv.width = width;
+  cv.height = PANEL_HEIGHT;
+  const ctx = cv.getContext("2d");
+  ctx.clearRect(0, 0, cv.width, cv.height);
+  drawPanel(ctx, node.__mcPlan, width, 6);
+}
+
+function vueTick() {
+  if (!window.LiteGraph?.vueNodesMode) {
+    document.querySelectorAll("canvas.mc-plan").forEach((c) => c.remove());
+    return;
+  }
+  for (const node of app.graph?.nodes ?? app.graph?._nodes ?? []) {
+    if (node.__mcOverlay) {
+      refreshSoon(node);
+      drawInDom(node);
+    }
+  }
+}
+
 app.registerExtension({
   name: "motioncomic.extension",
 
+  async setup() {
+    setInterval(vueTick, 500);
+  },
+
   async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (nodeData.name === SAMPLER) {
+    if (nodeData.name === SAMPLER || nodeData.name === LETTERBOX) {
+      nodeType.prototype.__mcOverlay = true;
       const onDrawForeground = nodeType.prototype.onDrawForeground;
       nodeType.prototype.onDrawForeground = function (ctx) {
         onDrawForeground?.apply(this, arguments);
         if (this.flags?.collapsed) return;
-        const now = performance.now();
-        if (!this.__mcLast || now - this.__mcLast > 500) {
-          this.__mcLast = now;
-          refreshPlan(this);
-        }
-        drawPlan(this, ctx);
+        refreshSoon(this);
+        // Drawn just under the node: the frontend lays widgets (and the prompt text areas) out over
+        // the whole node body, so a panel inside it would be painted over. Below, nothing is resized.
+        if (this.__mcPlan) drawPanel(ctx, this.__mcPlan, this.size[0], this.size[1] + 14);
       };
     }
   },
