@@ -96,7 +96,7 @@ def test_letterbox_around_the_core_wan_graph_keeps_the_aspect(name, server, serv
 
     url, base = server
     h, w = SOURCES[name]
-    chars = sorted((ROOT.parent / "shared" / "data" / "characters").glob("*.png"))
+    chars = sorted((ROOT / "tests" / "data" / "characters").glob("*.png"))
     src = Image.open(chars[0]).convert("RGB").resize((w, h), Image.BICUBIC)  # any image of that size
     fname = f"letterbox_{w}x{h}.png"
     src.save(base / "input" / fname)
