@@ -14,7 +14,7 @@ WAN5B = lb.preset("Wan 2.2 TI2V 5B (1280x704, x32)")
 AREA_PRESETS = [p for p in lb.PRESETS.values() if p.spec is None]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(h=st.integers(16, 6000), w=st.integers(16, 6000), i=st.integers(0, len(AREA_PRESETS) - 1))
 def test_auto_frame_is_legal_and_keeps_the_aspect(h, w, i):
     p = AREA_PRESETS[i]
@@ -27,7 +27,7 @@ def test_auto_frame_is_legal_and_keeps_the_aspect(h, w, i):
     assert abs(c.w - c.h * w / h) <= 1 or abs(c.h - c.w * h / w) <= 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(h=st.integers(16, 3000), w=st.integers(16, 3000))
 def test_auto_frame_gives_the_character_the_most_pixels(h, w):
     """Exhaustive check on a small preset: no legal frame holds a bigger letterboxed character."""
