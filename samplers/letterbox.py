@@ -183,10 +183,10 @@ def crop_clip(frames, plan: fr.FramePlan, resize_back: bool = False, even: bool 
             f"the clip's frames are {w}x{h} but the framing plan's frame is {fw}x{fh}: wire the Letterbox "
             "Image node's width and height into the image-to-video node that made this clip (and its "
             "padded image as the start image), so the model generates at the plan's frame")
-    out = fr.crop_to_content(frames, plan)
-    size = fr.restored_size(plan) if resize_back else tuple(out.shape[1:3])
+    c = plan.content
+    size = fr.restored_size(plan) if resize_back else (c.h, c.w)
     if even:
         size = (max(2, size[0] // 2 * 2), max(2, size[1] // 2 * 2))
     if resize_back:
-        return fr.resize_images(out, size)
-    return out[:, : size[0], : size[1]].contiguous()
+        return fr.resize_images(fr.crop_to_content(frames, plan), size)
+    return frames[:, c.y : c.y + size[0], c.x : c.x + size[1]].contiguous()  # one copy of the clip
