@@ -38,7 +38,8 @@ VALIDATE_ONLY = {
                                         "(5.7 B) from fixed full-size configs; only the diffusion model is "
                                         "detected at tiny size",
 }
-#: Model files those workflows name that the suite cannot provide (their combo values are not checked).
+#: Model files those workflows name that no tiny module provides at a size core loads (their combo
+#: values are not checked; ``tiny_wan.py`` writes a ``wan2.2_vae.safetensors`` for our own Wan loader).
 NOT_PROVIDED = {WORKFLOW_VAE, WORKFLOW_TEXT_ENCODER}
 
 
@@ -81,8 +82,14 @@ def write_tiny_wan22(path, seed: int = TINY_SEED) -> Path:
     return path
 
 
+#: Where ``install_for_workflows`` puts it: its own name, because ``tiny_wan.py`` writes the shipped
+#: name ``wan2.2_ti2v_5B_fp16.safetensors`` for our Wan loader with a 32-wide text embedding, which core
+#: (text dim fixed at 4096) cannot load. The real file serves both.
+CORE_UNET = "motioncomic_tiny_core_wan2.2_ti2v_5B.safetensors"
+
+
 def install_for_workflows(models_dir) -> None:
-    """The tiny Wan 2.2 TI2V-5B under ``models/diffusion_models/`` with the shipped graph's name."""
-    unet = Path(models_dir) / "diffusion_models" / WORKFLOW_UNET
+    """The tiny core-loadable TI2V-5B under ``models/diffusion_models/`` (listed by core's UNETLoader)."""
+    unet = Path(models_dir) / "diffusion_models" / CORE_UNET
     if not unet.exists():
         write_tiny_wan22(unet)

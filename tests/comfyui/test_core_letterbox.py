@@ -42,7 +42,7 @@ def _frames() -> dict[str, tuple[int, int]]:
 
 def test_core_loads_and_samples_the_tiny_wan22_at_the_letterbox_frames(server, tmp_path):
     url, base = server
-    unet = base / "models" / "diffusion_models" / tiny_core_wan.WORKFLOW_UNET
+    unet = base / "models" / "diffusion_models" / tiny_core_wan.CORE_UNET
     frames = _frames()
     script = tmp_path / "core_wan.py"
     script.write_text(
