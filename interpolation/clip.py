@@ -122,7 +122,7 @@ def interpolate(
     if isinstance(frames, torch.Tensor):
         _check_batch(frames)
         n = frames.shape[0]
-        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype)
+        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
         stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                   kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth)
         for j, frame in enumerate(stream):
@@ -173,12 +173,18 @@ def iter_interpolate(
     if used_cuts is None:
         used_cuts = _Discard()
     multiple = max(1, int(interp.multiple))
+    device = getattr(interp, "device", None)
     m = getattr(schedule, "multiplier", None)
     # Resampling (no multiplier) asks for arbitrary times: 4 levels put them within 1/32.
     depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2 if m else 4)
     progress = host.Progress(max(1, (total or 0) - 1), "interpolate")
     prev = prev_pad = None
     shape = None
+
+    def on_device(frame):  # each input frame goes to the interpolator's device once
+        x = frame if device is None else frame.to(device)
+        return pad_to_multiple(x.float(), multiple)
+
     try:
         for i, raw in enumerate(frames):
             cur = _as_frame(raw, i)
@@ -200,9 +206,10 @@ def iter_interpolate(
                         kinds.append("held")
                         yield (prev if t < 0.5 else cur).clone()
                 elif times:
-                    cur_pad = pad_to_multiple(cur.float(), multiple)
+                    cur_pad = on_device(cur)
                     made = _between(interp, prev_pad, cur_pad, times, depth)
-                    made = crop_to(made, shape[1], shape[2]).clamp_(0, 1).to(cur.dtype)
+                    # one copy back per synthesised frame, to where the clip is
+                    made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device, dtype=cur.dtype)
                     for j in range(made.shape[0]):
                         kinds.append("interpolated")
                         yield made[j : j + 1]
@@ -212,7 +219,7 @@ def iter_interpolate(
                 kinds.append("original")
                 yield cur
             prev = cur
-            prev_pad = cur_pad if cur_pad is not None else pad_to_multiple(cur.float(), multiple)
+            prev_pad = cur_pad if cur_pad is not None else on_device(cur)
         if prev is None:
             raise MotionComicError("no frames to interpolate (got an empty clip)")
         if shape is not None and i == 0:
@@ -272,7 +279,7 @@ def _between(interp: Interpolator, a, b, times: Sequence[float], max_depth: int)
 
 
 def _as_frame(x, i: int):
-    """One frame as ``[1, H, W, 3]`` float on the CPU, with a clear error for anything else."""
+    """One frame as ``[1, H, W, 3]`` float (where it is), with a clear error for anything else."""
     import torch
 
     if not isinstance(x, torch.Tensor):
@@ -283,7 +290,7 @@ def _as_frame(x, i: int):
         raise MotionComicError(f"frame {i} has shape {tuple(x.shape)}; expected [H, W, 3] or [1, H, W, 3] (RGB)")
     if not x.is_floating_point():
         raise MotionComicError(f"frame {i} is {x.dtype}; expected float values in 0..1 (ComfyUI IMAGE)")
-    return x.detach().to("cpu")
+    return x.detach()
 
 
 def _check_batch(frames) -> None:
@@ -297,8 +304,8 @@ def _check_batch(frames) -> None:
         raise MotionComicError(
             f"interpolation needs at least 2 frames, got {frames.shape[0]}: there is no pair to fill in"
         )
-    if frames.shape[1] < 2 or frames.shape[2] < 2:
-        raise MotionComicError(f"frames of {frames.shape[1]}x{frames.shape[2]} are too small (at least 2x2)")
+    if frames.shape[1] < 1 or frames.shape[2] < 1:
+        raise MotionComicError(f"frames of {frames.shape[1]}x{frames.shape[2]} are empty")
 
 
 def _check_list(frames: Sequence) -> None:

@@ -11,27 +11,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..warp import backwarp as warp
 from .layouts import RIFELayout
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=True), nn.LeakyReLU(0.2, True))
-
-
-def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward warp ``x [B,C,H,W]`` by ``flow [B,2,H,W]`` (pixels), border padding, as upstream.
-
-    Upstream builds the grid with ``linspace(-1, 1)`` and divides the flow by ``(size - 1) / 2``;
-    sampling runs in float32 whatever the model dtype (half-precision grids lose sub-pixel accuracy).
-    """
-    b, _, h, w = flow.shape
-    flow = flow.float()
-    gx = torch.linspace(-1.0, 1.0, w, device=flow.device).view(1, 1, 1, w).expand(b, -1, h, -1)
-    gy = torch.linspace(-1.0, 1.0, h, device=flow.device).view(1, 1, h, 1).expand(b, -1, -1, w)
-    flow = torch.cat([flow[:, 0:1] / ((x.shape[3] - 1.0) / 2.0), flow[:, 1:2] / ((x.shape[2] - 1.0) / 2.0)], 1)
-    g = (torch.cat([gx, gy], 1) + flow).permute(0, 2, 3, 1)
-    out = F.grid_sample(x.float(), g, mode="bilinear", padding_mode="border", align_corners=True)
-    return out.to(x.dtype)
 
 
 class ResConv(nn.Module):
