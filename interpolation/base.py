@@ -79,6 +79,16 @@ class Interpolator(abc.ABC):
         return f"<{type(self).__name__} {self.name!r} midpoint_only={self.midpoint_only} multiple={self.multiple}>"
 
 
+def check_times(times: Sequence[float]) -> None:
+    """Refuse times outside (0, 1) with a message that says what ``t`` is."""
+    from ..errors import MotionComicError
+
+    bad = [t for t in times if not 0.0 < float(t) < 1.0]
+    if bad:
+        raise MotionComicError(f"time t={bad[0]} is outside (0, 1): t is the position between the two frames "
+                               "(0.5 = halfway); the frames themselves are at 0 and 1")
+
+
 def pad_to_multiple(x: "torch.Tensor", multiple: int) -> "torch.Tensor":
     """Replicate-pad ``[B, H, W, C]`` on the bottom/right so H and W are multiples of ``multiple``."""
     import torch.nn.functional as F

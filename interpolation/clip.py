@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-METHODS = ("flow", "sgm_vfi", "crossfade")
+METHODS = ("flow", "rife", "sgm_vfi", "crossfade")
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Interpolated:
 
 
 def get_interpolator(method: str = "flow", model=None) -> Interpolator:
-    """An :class:`Interpolator` for ``method``; ``model`` is a loaded one or an SGM-VFI file path."""
+    """An :class:`Interpolator` for ``method``; ``model`` is a loaded one or a RIFE / SGM-VFI file."""
     if isinstance(model, Interpolator):
         return model
     if method == "flow":
@@ -65,6 +65,13 @@ def get_interpolator(method: str = "flow", model=None) -> Interpolator:
         from .crossfade import CrossfadeInterpolator
 
         return CrossfadeInterpolator()
+    if method == "rife":
+        if model is None:
+            raise MotionComicError("method 'rife' needs a file: pass model=<a RIFE 4.6+ flownet.pkl / rife4x.pth in "
+                                   "models/vfi/> or a loaded interpolator (or use method='flow', which needs no weights)")
+        from .rife.loader import load_rife
+
+        return load_rife(model)
     if method == "sgm_vfi":
         if model is None:
             raise MotionComicError(
@@ -97,9 +104,9 @@ def interpolate(
         frames: float ``[N, H, W, 3]`` in 0..1 (ComfyUI IMAGE), or a list/iterable of ``[H, W, 3]``
             / ``[1, H, W, 3]`` frames of one size. N >= 2.
         multiplier: integer >= 2: ``(N-1)·multiplier + 1`` frames out. Ignored with ``target_fps``.
-        method: ``"flow"`` (optical flow, no weights), ``"sgm_vfi"`` (needs ``model``) or
+        method: ``"flow"`` (optical flow, no weights), ``"rife"`` / ``"sgm_vfi"`` (need ``model``) or
             ``"crossfade"`` (plain blend, the baseline; ghosts on motion).
-        model: a loaded :class:`Interpolator` (then ``method`` is ignored) or an SGM-VFI path.
+        model: a loaded :class:`Interpolator` (then ``method`` is ignored) or a RIFE / SGM-VFI file.
         target_fps: wanted output fps (needs ``fps``). An integer ratio becomes the multiplier;
             otherwise the clip is resampled at exactly ``target_fps``.
         fps: input frame rate (only used to compute the output fps / the ratio).

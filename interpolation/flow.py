@@ -28,7 +28,7 @@ import logging
 from typing import TYPE_CHECKING, Sequence
 
 from ..errors import MotionComicError
-from .base import Interpolator
+from .base import Interpolator, check_times
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -93,10 +93,7 @@ class FlowInterpolator(Interpolator):
                 raise MotionComicError(f"expected a frame [1, H, W, 3], got {tuple(x.shape)}")
         if a.shape != b.shape:
             raise MotionComicError(f"frames of different sizes: {tuple(a.shape)} vs {tuple(b.shape)}")
-        bad = [t for t in times if not 0.0 < float(t) < 1.0]
-        if bad:
-            raise MotionComicError(f"time t={bad[0]} is outside (0, 1): t is the position between the two frames "
-                                   "(0.5 = halfway)")
+        check_times(times)
         with torch.no_grad():
             i0, i1 = (x.to(self.device, torch.float32).permute(0, 3, 1, 2) for x in (a, b))
             f01, f10 = self.flows(i0, i1)

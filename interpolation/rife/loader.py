@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from ... import host
 from ...errors import CheckpointError, MotionComicError
 from ...loaders.checkpoints import assign_tensors, read_state_dict
-from ..base import Interpolator, torch_dtype
+from ..base import Interpolator, check_times, torch_dtype
 from .layouts import RELEASES, RIFELayout, identify
 from .network import IFNet
 
@@ -67,9 +67,8 @@ def load_rife(path, dtype="auto", device=None, scale: float = 1.0, ensemble: boo
         CheckpointError: not RIFE, an unsupported version, truncated or incomplete.
         ModelNotFoundError: the file is not in the model folders.
     """
-    ckpt = Path(path)
-    if not ckpt.is_file():
-        ckpt = host.find_model("vfi", str(path), f"Put a RIFE 4.6+ file in models/vfi/ ({RELEASES}).")
+    # a Path is the caller's own (taken as is); a str is a name inside the vfi folders (confined)
+    ckpt = host.find_model("vfi", path, f"Put a RIFE 4.6+ file in models/vfi/ ({RELEASES}).", what="RIFE file")
     if float(scale) not in SCALES:
         raise MotionComicError(f"RIFE scale must be one of {SCALES} (0.5 for 4K frames), got {scale!r}")
     sd, layout = read_rife(ckpt)
@@ -109,10 +108,7 @@ class RIFEInterpolator(Interpolator):
         """
         if a.dim() != 4 or a.shape != b.shape or a.shape[0] != 1 or a.shape[-1] != 3:
             raise MotionComicError(f"RIFE needs two frames [1,H,W,3] of one size, got {tuple(a.shape)} and {tuple(b.shape)}")
-        bad = [t for t in times if not 0.0 < float(t) < 1.0]
-        if bad:
-            raise MotionComicError(f"time t={bad[0]} is outside (0, 1): t is the position between the two frames "
-                                   "(0.5 = halfway)")
+        check_times(times)
         h, w = a.shape[1], a.shape[2]
         m = self.multiple
         x0, x1 = (x.permute(0, 3, 1, 2).to(device=self.device, dtype=self.dtype) for x in (a, b))
