@@ -154,18 +154,18 @@ def quality(folder: Path, n: int, fns: dict) -> None:
                 seconds[m] += time.perf_counter() - t0
                 scores[m].append(psnr(out, truth))
         count += len(idx)
-        name = path.stem.removesuffix("-1")
+        name = path.stem.removesuffix("-1").removeprefix("video_")
         for m in fns:
             gains[m][name] = float(np.mean(scores[m]) - np.mean(scores["crossfade"]))
         h, w = frames[0].shape[:2]
         print(f"  {name}: {len(frames)} frames {w}x{h}, {len(idx)} triples, cross-fade {np.mean(scores['crossfade']):.2f} dB")
     names = list(gains["crossfade"])
     print(f"quality on {len(clips)} real clips of {folder} (middle frame of (i, i+2), gain over cross-fade, dB):")
-    print("  " + "method".ljust(10) + "".join(n[:14].rjust(15) for n in names) + "     mean   ms/frame  x plain")
+    print("  " + "method".ljust(10) + "".join(n[:16].rjust(17) for n in names) + "     mean   ms/frame  x plain")
     base_ms = 1000 * seconds["plain"] / count
     for m in fns:
         ms = 1000 * seconds[m] / count
-        print("  " + m.ljust(10) + "".join(f"{gains[m][n]:+15.2f}" for n in names)
+        print("  " + m.ljust(10) + "".join(f"{gains[m][n]:+17.2f}" for n in names)
               + f"  {np.mean(list(gains[m].values())):+7.2f}  {ms:9.1f}  {ms / base_ms:7.2f}")
 
 

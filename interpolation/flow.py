@@ -94,11 +94,24 @@ class FlowInterpolator(Interpolator):
         if a.shape != b.shape:
             raise MotionComicError(f"frames of different sizes: {tuple(a.shape)} vs {tuple(b.shape)}")
         check_times(times)
+        import torch.nn.functional as F
+
         with torch.no_grad():
             i0, i1 = (x.to(self.device, torch.float32).permute(0, 3, 1, 2) for x in (a, b))
-            f01, f10 = self.flows(i0, i1)
-            out = torch.cat([synthesize(i0, i1, f01, f10, float(t)) for t in times], 0)
-            return out.permute(0, 2, 3, 1).to(a.device).contiguous()
+            h, w = i0.shape[-2:]
+            fh, fw = self.flow_size(h, w)
+            small = fh * fw < h * w  # decide at the flow's resolution, warp at the frame's
+            f01, f10 = self.flows(i0, i1, (fh, fw) if small else None)
+            s0, s1 = (F.interpolate(x, size=(fh, fw), mode="area") for x in (i0, i1)) if small else (i0, i1)
+            outs = []
+            for t in times:
+                choice, confidence = decide(s0, s1, f01, f10, float(t), scale=fh / h if small else 1.0)
+                if small:
+                    choice, confidence = (F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+                                          for x in (choice, confidence))
+                big = _resize_flows(f01, f10, h, w) if small else (f01, f10)
+                outs.append(compose(i0, i1, *big, float(t), choice, confidence))
+            return torch.cat(outs, 0).permute(0, 2, 3, 1).to(a.device).contiguous()
 
     def release(self) -> None:
         self._dis = None
@@ -121,9 +134,11 @@ class FlowInterpolator(Interpolator):
         scale = min(self.max_flow_side / max(h, w), max(1.0, self.min_flow_side / max(h, w)))
         return max(1, round(h * scale)), max(1, round(w * scale))
 
-    def flows(self, i0: "torch.Tensor", i1: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
-        """DIS flows ``F01``, ``F10`` (``[1, 2, H, W]`` float32 pixels (dx, dy), on ``i0``'s device) of
-        two frames ``[1, 3, H, W]``. Only the grey copies travel to the CPU and the flows back."""
+    def flows(self, i0: "torch.Tensor", i1: "torch.Tensor", size: tuple[int, int] | None = None
+              ) -> tuple["torch.Tensor", "torch.Tensor"]:
+        """DIS flows ``F01``, ``F10`` (``[1, 2, h, w]`` float32 pixels (dx, dy), on ``i0``'s device) of
+        two frames ``[1, 3, H, W]``, at ``size`` (h, w) when given, else at the frames' size. Only the
+        grey copies travel to the CPU and the flows back."""
         import numpy as np
         import torch
         import torch.nn.functional as F
@@ -142,10 +157,22 @@ class FlowInterpolator(Interpolator):
         dis = self._flow_engine()
         fl = np.stack([dis.calc(g0, g1, None)[:fh, :fw], dis.calc(g1, g0, None)[:fh, :fw]])
         fl = torch.from_numpy(fl).to(i0.device).permute(0, 3, 1, 2)
-        if (fh, fw) != (h, w):
-            fl = F.interpolate(fl, size=(h, w), mode="bilinear", align_corners=False)
-            fl = fl * fl.new_tensor([w / fw, h / fh]).view(1, 2, 1, 1)
+        want = size or (h, w)
+        if (fh, fw) != want:
+            return _resize_flows(fl[0:1], fl[1:2], *want)
         return fl[0:1], fl[1:2]
+
+
+def _resize_flows(f01: "torch.Tensor", f10: "torch.Tensor", h: int, w: int):
+    """Both flows resampled to ``h`` x ``w`` with their vectors rescaled."""
+    import torch
+    import torch.nn.functional as F
+
+    fl = torch.cat([f01, f10], 0)
+    fh, fw = fl.shape[-2:]
+    fl = F.interpolate(fl, size=(h, w), mode="bilinear", align_corners=False)
+    fl = fl * fl.new_tensor([w / fw, h / fh]).view(1, 2, 1, 1)
+    return fl[0:1], fl[1:2]
 
 
 def _box(x: "torch.Tensor", r: int) -> "torch.Tensor":
@@ -171,29 +198,50 @@ def _box1d(x: "torch.Tensor", r: int, dim: int) -> "torch.Tensor":
     return (c.index_select(dim, hi) - c.index_select(dim, lo)) / count
 
 
-def synthesize(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor", t: float,
-               select_radius: int = SELECT_RADIUS, confidence_radius: int = CONFIDENCE_RADIUS,
-               softness: float = SOFTNESS) -> "torch.Tensor":
-    """The frame at ``t`` from frames ``[1, 3, H, W]`` and their flows ``[1, 2, H, W]`` (see the module
-    docstring). Returns ``[1, 3, H, W]`` in 0..1 on the frames' device."""
+def _candidates(f01, f10, t: float):
+    """(F_t0, F_t1) of the plain and of the symmetric estimate."""
+    m = 0.5 * (f10 - f01)
+    return (t * f10, (1 - t) * f01), (t * m, -(1 - t) * m)
+
+
+def decide(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor", t: float,
+           scale: float = 1.0, select_radius: int = SELECT_RADIUS, confidence_radius: int = CONFIDENCE_RADIUS,
+           softness: float = SOFTNESS) -> tuple["torch.Tensor", "torch.Tensor"]:
+    """Per pixel: the weight of the symmetric estimate (bilateral agreement) and the confidence in
+    the warp against the cross-fade; both ``[1, 1, h, w]``, computed from frames ``[1, 3, h, w]``
+    and flows ``[1, 2, h, w]`` at any working resolution (``scale`` = its size / the frame's,
+    radii follow it)."""
     import torch
 
     from .warp import backwarp
 
-    # Boxes need at least a pixel on each side; on tiny frames shrink them.
     h, w = i0.shape[-2:]
-    rs = min(select_radius, (min(h, w) - 1) // 2)
-    rc = min(confidence_radius, (min(h, w) - 1) // 2)
-    m = 0.5 * (f10 - f01)
-    outs, errs = [], []
-    for ft0, ft1 in ((t * f10, (1 - t) * f01), (t * m, -(1 - t) * m)):
-        w0, w1 = backwarp(i0, ft0), backwarp(i1, ft1)
-        outs.append((1 - t) * w0 + t * w1)
-        errs.append(_box((w0 - w1).square().mean(1, keepdim=True), rs))
-    p = torch.sigmoid((errs[0] - errs[1]) / softness)  # weight of the symmetric estimate
-    out = outs[0] + p * (outs[1] - outs[0])
-    err = errs[0] + p * (errs[1] - errs[0])
-    fade = (1 - t) * i0 + t * i1
+    most = max(0, (min(h, w) - 1) // 2)  # boxes need at least a pixel on each side on tiny frames
+    rs = min(most, max(1, round(select_radius * scale)))
+    rc = min(most, max(1, round(confidence_radius * scale)))
+    errs = []
+    for ft0, ft1 in _candidates(f01, f10, t):
+        errs.append(_box((backwarp(i0, ft0) - backwarp(i1, ft1)).square().mean(1, keepdim=True), rs))
+    choice = torch.sigmoid((errs[0] - errs[1]) / softness)
+    err = errs[0] + choice * (errs[1] - errs[0])
     moved = _box((i0 - i1).square().mean(1, keepdim=True), rc + rs)
-    confidence = moved / (moved + _box(err, rc) + 1e-6)
+    return choice, moved / (moved + _box(err, rc) + 1e-6)
+
+
+def compose(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor", t: float,
+            choice: "torch.Tensor", confidence: "torch.Tensor") -> "torch.Tensor":
+    """The frame at ``t``: both frames warped with the chosen mix of the two flow estimates, blended
+    ``(1-t, t)``, leaning to the cross-fade where the confidence is low. ``[1, 3, H, W]`` in 0..1."""
+    from .warp import backwarp
+
+    (p0, p1), (s0, s1) = _candidates(f01, f10, t)
+    out = (1 - t) * backwarp(i0, p0 + choice * (s0 - p0)) + t * backwarp(i1, p1 + choice * (s1 - p1))
+    fade = (1 - t) * i0 + t * i1
     return (fade + confidence * (out - fade)).clamp_(0, 1)
+
+
+def synthesize(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor",
+               t: float) -> "torch.Tensor":
+    """The frame at ``t`` from frames ``[1, 3, H, W]`` and full-size flows ``[1, 2, H, W]`` (decision
+    and composition at one resolution)."""
+    return compose(i0, i1, f01, f10, t, *decide(i0, i1, f01, f10, t))
