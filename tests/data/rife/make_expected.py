@@ -80,14 +80,18 @@ def run_practical(up: Path, net_ours: IFNet, img0, img1, t, scale):
     return merged[-1]
 
 
-def run_cfi(up: Path, arch: str, net_ours: IFNet, img0, img1, t, scale, ensemble):
+def _cfi(up: Path):
+    """ComfyUI-Frame-Interpolation's rife_arch, with the one ComfyUI call it makes at import stubbed."""
     comfy = types.ModuleType("comfy")
     mm = types.ModuleType("comfy.model_management")
     mm.get_torch_device = lambda: torch.device("cpu")
     sys.modules.update({"comfy": comfy, "comfy.model_management": mm})
     sys.path.insert(0, str(up / "cfi"))
-    m = importlib.import_module("rife_arch")
-    net = m.IFNet(arch_ver=arch).eval()
+    return importlib.import_module("rife_arch")
+
+
+def run_cfi(up: Path, arch: str, net_ours: IFNet, img0, img1, t, scale, ensemble):
+    net = _cfi(up).IFNet(arch_ver=arch).eval()
     net.load_state_dict(net_ours.state_dict())
     five = arch == "4.26"
     sl = [s / scale for s in ((16, 8, 4, 2, 1) if five else (8, 4, 2, 1))]
@@ -114,12 +118,7 @@ def upstream_shapes(up: Path) -> dict:
         net = importlib.import_module("train_log.IFNet_HDv3").IFNet()
     out["Practical-RIFE f7edc95"] = {k: list(t.shape) for k, t in net.state_dict().items()}
     if (up / "cfi" / "rife_arch.py").is_file():
-        comfy = types.ModuleType("comfy")
-        mm = types.ModuleType("comfy.model_management")
-        mm.get_torch_device = lambda: torch.device("cpu")
-        sys.modules.update({"comfy": comfy, "comfy.model_management": mm})
-        sys.path.insert(0, str(up / "cfi"))
-        arch = importlib.import_module("rife_arch")
+        arch = _cfi(up)
         for ver in ("4.6", "4.7", "4.17", "4.26"):
             with torch.device("meta"):
                 net = arch.IFNet(arch_ver=ver)
