@@ -79,7 +79,9 @@ def load_rife(path, dtype="auto", device=None, scale: float = 1.0, ensemble: boo
     dt = torch_dtype(dtype, dev, "RIFE")
     net = build_ifnet(sd, layout, dt, dev, ckpt.name)
     log.info("RIFE %s from %s (%s, %s)", layout.label, ckpt, dt, dev)
-    return RIFEInterpolator(net, dt, dev, scale=float(scale), ensemble=ensemble)
+    interp = RIFEInterpolator(net, dt, dev, scale=float(scale), ensemble=ensemble)
+    host.manage(interp, {"ifnet": net}, interp.name, dev)  # ComfyUI counts it and may unload it
+    return interp
 
 
 class RIFEInterpolator(Interpolator):
@@ -96,6 +98,7 @@ class RIFEInterpolator(Interpolator):
         modulo = net.layout.modulo
         self.multiple = max(modulo, int(modulo / self.scale))
         self.name = f"rife {net.layout.label}"
+        self.patchers: dict = {}  # ComfyUI's ModelPatcher for the net, kept alive by this object
 
     def pair(self, a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
         return self.pair_times(a, b, [t])
@@ -117,7 +120,7 @@ class RIFEInterpolator(Interpolator):
             x0, x1 = (F.pad(x, (0, pw, 0, ph), mode="replicate") for x in (x0, x1))
         outs = []
         try:
-            with torch.inference_mode():
+            with host.on_device(self.net, self.device, offload=False), torch.inference_mode():
                 for k in range(0, len(times), TIME_BATCH):
                     chunk = torch.tensor([float(t) for t in times[k:k + TIME_BATCH]], device=self.device)
                     n = chunk.shape[0]
