@@ -161,3 +161,26 @@ def test_frame_interpolation_packs_rife_folder_is_an_extra_vfi_location(tmp_path
         host.register_model_folders()
         assert str(rife.resolve()) in c.folder_paths.folder_names_and_paths["vfi"][0]
         assert "rife426.pth" in MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
+
+
+def test_rife_is_counted_by_comfyuis_model_management(tmp_path, monkeypatch):
+    import comfy_standin
+    from tiny_sgm_vfi import seeded_init
+
+    from motioncomic import host
+    from motioncomic.host import folders
+    from motioncomic.interpolation.rife.layouts import BY_LABEL
+    from motioncomic.interpolation.rife.network import IFNet
+
+    monkeypatch.setattr(folders, "_extra", {})
+    net = IFNet(BY_LABEL["4.7-4.9"]).eval()
+    seeded_init(net, 4)
+    with comfy_standin.installed(tmp_path) as c:
+        host.register_model_folders()
+        (tmp_path / "models" / "vfi").mkdir(parents=True)
+        torch.save(net.state_dict(), tmp_path / "models" / "vfi" / "rife47.pth")
+        (interp,) = MotionComicLoadInterpolator().load("rife47.pth", "auto", "auto")
+        assert [m["name"] for m in host.managed_status()] == ["rife 4.7-4.9/ifnet"]
+        out = interp.pair(torch.rand(1, 32, 32, 3), torch.rand(1, 32, 32, 3), 0.5)
+        assert out.shape == (1, 32, 32, 3)
+        assert any(lm.model is interp.patchers["ifnet"] for lm in c.comfy_model_management.current_loaded_models)
