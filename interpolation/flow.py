@@ -87,6 +87,7 @@ class FlowInterpolator(Interpolator):
         """Frames at ``times`` between ``a`` and ``b`` (``[1, H, W, 3]`` RGB 0..1): float32
         ``[len(times), H, W, 3]`` on ``a``'s device. One flow computation for all times."""
         import torch
+        import torch.nn.functional as F
 
         for x in (a, b):
             if x.ndim != 4 or x.shape[0] != 1 or x.shape[-1] != 3:
@@ -94,7 +95,6 @@ class FlowInterpolator(Interpolator):
         if a.shape != b.shape:
             raise MotionComicError(f"frames of different sizes: {tuple(a.shape)} vs {tuple(b.shape)}")
         check_times(times)
-        import torch.nn.functional as F
 
         with torch.no_grad():
             i0, i1 = (x.to(self.device, torch.float32).permute(0, 3, 1, 2) for x in (a, b))
@@ -103,13 +103,13 @@ class FlowInterpolator(Interpolator):
             small = fh * fw < h * w  # decide at the flow's resolution, warp at the frame's
             f01, f10 = self.flows(i0, i1, (fh, fw) if small else None)
             s0, s1 = (F.interpolate(x, size=(fh, fw), mode="area") for x in (i0, i1)) if small else (i0, i1)
+            big = _resize_flows(f01, f10, h, w) if small else (f01, f10)  # one flow for every t
             outs = []
             for t in times:
                 choice, confidence = decide(s0, s1, f01, f10, float(t), scale=fh / h if small else 1.0)
                 if small:
                     choice, confidence = (F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
                                           for x in (choice, confidence))
-                big = _resize_flows(f01, f10, h, w) if small else (f01, f10)
                 outs.append(compose(i0, i1, *big, float(t), choice, confidence))
             return torch.cat(outs, 0).permute(0, 2, 3, 1).to(a.device).contiguous()
 
