@@ -180,7 +180,7 @@ def test_rife_is_counted_by_comfyuis_model_management(tmp_path, monkeypatch):
         (tmp_path / "models" / "vfi").mkdir(parents=True)
         torch.save(net.state_dict(), tmp_path / "models" / "vfi" / "rife47.pth")
         (interp,) = MotionComicLoadInterpolator().load("rife47.pth", "auto", "auto")
-        assert [m["name"] for m in host.managed_status()] == ["rife 4.7-4.9/ifnet"]
+        assert "rife 4.7-4.9/ifnet" in [m["name"] for m in host.managed_status()]
         out = interp.pair(torch.rand(1, 32, 32, 3), torch.rand(1, 32, 32, 3), 0.5)
         assert out.shape == (1, 32, 32, 3)
         assert any(lm.model is interp.patchers["ifnet"] for lm in c.comfy_model_management.current_loaded_models)
