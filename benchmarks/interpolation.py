@@ -1,38 +1,177 @@
-"""Weight-free optical-flow interpolation on CPU: frames/s against a cross-fade, and flat memory.
+"""Interpolation quality on real clips, speed and memory, every figure against baselines of the same run.
 
-* Speed: ``--pairs`` pairs of ``--sizes`` frames (a smooth texture with a disc moving ~5% of the
-  width per frame) streamed through ``iter_interpolate`` at x2, for ``flow`` and for ``crossfade``
-  (the in-run baseline: same machinery, a plain blend). Prints synthesised frames/s and the time
-  ratio flow / cross-fade.
-* Memory: ``--mem-frames`` (default 16 and 128) input frames generated on the fly and streamed
-  through ``iter_interpolate`` (outputs consumed and dropped, as a video writer would), each count
-  in its own process: peak RSS during the loop (VmHWM reset after the imports) and its growth over
-  the RSS before the loop. Prints MB and the ratio
-  (the pipeline holds one pair: it should be ~1.0, must be <= 1.2).
+* **Quality** on the real image-to-video clips in ``../shared/data/clips/`` (animated WebP, read with
+  Pillow; skipped with a message when the folder is absent): for ``--triples`` evenly spaced
+  (i, i+1, i+2) of each clip, frame i+1 is synthesised from i and i+2 at t = 0.5 by
 
-SGM-VFI has its own benchmark, ``benchmarks/sgm_vfi.py`` (same streaming entry, model time).
+  - ``crossfade``: ``(a + b) / 2`` (the quality baseline),
+  - ``plain``: the plain two-way DIS warp, implemented here (DIS medium both ways at the frame's
+    size, ``0.5·(I0(x + 0.5·F10) + I1(x + 0.5·F01))``, no occlusion handling; the time baseline),
+  - ``flow``: our default (``motioncomic.interpolation.flow``),
+  - ``rife`` with ``--rife FILE`` (a real RIFE 4.6+ file) and ``sgm_vfi`` with ``--sgm FILE``.
 
-    OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--sizes 480x720 720x1280] [--pairs 4]
-        [--mem-size 480x720] [--mem-frames 16 128] [--preset medium]
+  Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
+  to ``plain``.
+* **Speed** at ``--sizes`` (default 480x720 and 720x1280): synthetic frames (textured background, a
+  disc on a curve) through ``iter_interpolate`` at x2: synthesised frames/s of crossfade, plain, flow
+  and RIFE 4.25/4.26 (random weights: its speed does not depend on them; ``--rife`` for a real file).
+* **Memory**: ``--mem-frames`` (default 16 and 128) input frames generated on the fly and streamed
+  through ``iter_interpolate`` with ``flow`` (outputs dropped, as a video writer would), each count in
+  its own process: peak RSS of the loop (VmHWM reset after the imports); the ratio must be <= 1.2.
+
+    OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--clips DIR] [--triples 12] [--rife FILE]
+        [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from _pack import import_pack as _import_pack
+
 ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT.parent / "shared" / "data" / "clips"
 
 
+# ----------------------------------------------------------------------------- methods
+class PlainWarp:
+    """The baseline: DIS medium both ways at full size, two backward warps, a plain blend (numpy/OpenCV)."""
+
+    name = "plain"
+
+    def __init__(self):
+        import cv2
+
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def __call__(self, a, b, t: float = 0.5):
+        import cv2
+        import numpy as np
+
+        g0, g1 = (np.clip((x @ np.float32([0.299, 0.587, 0.114])) * 255 + 0.5, 0, 255).astype(np.uint8) for x in (a, b))
+        f01, f10 = self.dis.calc(g0, g1, None), self.dis.calc(g1, g0, None)
+        h, w = g0.shape
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        w0 = cv2.remap(a, gx + t * f10[..., 0], gy + t * f10[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        w1 = cv2.remap(b, gx + (1 - t) * f01[..., 0], gy + (1 - t) * f01[..., 1], cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+        return (1 - t) * w0 + t * w1
+
+
+def crossfade(a, b, t: float = 0.5):
+    return (1 - t) * a + t * b
+
+
+def ours(interp):
+    """numpy [H,W,3] -> numpy through an Interpolator's pair (device tensors as the entry gives them)."""
+    import torch
+
+    dev = getattr(interp, "device", None) or "cpu"
+
+    def run(a, b, t: float = 0.5):
+        x0, x1 = (torch.from_numpy(x)[None].to(dev) for x in (a, b))
+        out = interp.pair(x0, x1, t)
+        if out.device.type == "cuda":
+            torch.cuda.synchronize()
+        return out[0].cpu().numpy()
+
+    return run
+
+
+def random_rife(label: str = "4.25/4.26"):
+    import torch
+
+    from motioncomic.interpolation.rife.layouts import BY_LABEL
+    from motioncomic.interpolation.rife.loader import RIFEInterpolator
+    from motioncomic.interpolation.rife.network import IFNet
+
+    torch.manual_seed(0)
+    return RIFEInterpolator(IFNet(BY_LABEL[label]).eval().requires_grad_(False), device="cpu")
+
+
+def methods(args) -> dict:
+    _import_pack()
+    from motioncomic.interpolation.flow import FlowInterpolator
+
+    out = {"crossfade": crossfade, "plain": PlainWarp(), "flow": ours(FlowInterpolator(device="cpu"))}
+    if args.rife:
+        from motioncomic.interpolation.rife.loader import load_rife
+
+        out["rife"] = ours(load_rife(args.rife, device="cpu"))
+    if args.sgm:
+        from motioncomic.interpolation.sgm_vfi.loader import load_sgm_vfi
+
+        out["sgm_vfi"] = ours(load_sgm_vfi(args.sgm, device="cpu"))
+    return out
+
+
+# ----------------------------------------------------------------------------- quality
+def read_clip(path: Path):
+    import numpy as np
+    from PIL import Image
+
+    im = Image.open(path)
+    frames = []
+    for k in range(im.n_frames):
+        im.seek(k)
+        frames.append(np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0)
+    return frames
+
+
+def psnr(x, ref) -> float:
+    import numpy as np
+
+    mse = float(np.mean((np.clip(x, 0, 1) - ref) ** 2))
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def quality(folder: Path, n: int, fns: dict) -> None:
+    import numpy as np
+
+    clips = sorted(folder.glob("*.webp"))
+    if not clips:
+        print(f"quality on real clips: SKIPPED, no *.webp clips in {folder} (pass --clips DIR)")
+        return
+    gains = {m: {} for m in fns}
+    seconds = {m: 0.0 for m in fns}
+    count = 0
+    for path in clips:
+        frames = read_clip(path)
+        idx = list(range(len(frames) - 2))
+        if len(idx) > n:
+            idx = [idx[round(j * (len(idx) - 1) / (n - 1))] for j in range(n)]
+        scores = {m: [] for m in fns}
+        for i in idx:
+            a, truth, b = frames[i], frames[i + 1], frames[i + 2]
+            for m, fn in fns.items():
+                t0 = time.perf_counter()
+                out = fn(a, b)
+                seconds[m] += time.perf_counter() - t0
+                scores[m].append(psnr(out, truth))
+        count += len(idx)
+        name = path.stem.removesuffix("-1").removeprefix("video_")
+        for m in fns:
+            gains[m][name] = float(np.mean(scores[m]) - np.mean(scores["crossfade"]))
+        h, w = frames[0].shape[:2]
+        print(f"  {name}: {len(frames)} frames {w}x{h}, {len(idx)} triples, cross-fade {np.mean(scores['crossfade']):.2f} dB")
+    names = list(gains["crossfade"])
+    print(f"quality on {len(clips)} real clips of {folder} (middle frame of (i, i+2), gain over cross-fade, dB):")
+    print("  " + "method".ljust(10) + "".join(n[:16].rjust(17) for n in names) + "     mean   ms/frame  x plain")
+    base_ms = 1000 * seconds["plain"] / count
+    for m in fns:
+        ms = 1000 * seconds[m] / count
+        print("  " + m.ljust(10) + "".join(f"{gains[m][n]:+17.2f}" for n in names)
+              + f"  {np.mean(list(gains[m].values())):+7.2f}  {ms:9.1f}  {ms / base_ms:7.2f}")
+
+
+# ----------------------------------------------------------------------------- speed
 def frames(n: int, h: int, w: int):
     """Yield ``n`` frames ``[H, W, 3]`` float32: textured background, a textured disc on a curve."""
-    import math
-
     import cv2
     import numpy as np
     import torch
@@ -56,26 +195,47 @@ def frames(n: int, h: int, w: int):
         yield torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
 
 
-def speed(h: int, w: int, pairs: int, preset: str) -> dict:
+class _Wrapped:
+    """A numpy method as an Interpolator, so every method runs through the same streaming entry."""
+
+    midpoint_only, multiple, device = False, 1, None
+
+    def __init__(self, fn, name):
+        self.fn, self.name = fn, name
+
+    def pair_times(self, a, b, times):
+        import torch
+
+        return torch.cat([torch.from_numpy(self.fn(a[0].numpy(), b[0].numpy(), t))[None] for t in times], 0)
+
+    def release(self):
+        pass
+
+
+def speed(h: int, w: int, pairs: int, args) -> dict:
     _import_pack()
     from motioncomic.interpolation.clip import iter_interpolate
     from motioncomic.interpolation.crossfade import CrossfadeInterpolator
     from motioncomic.interpolation.flow import FlowInterpolator
+    from motioncomic.interpolation.rife.loader import load_rife
 
     clip = list(frames(pairs + 1, h, w))
+    rife = load_rife(args.rife, device="cpu") if args.rife else random_rife()
+    runs = {"crossfade": CrossfadeInterpolator(), "plain": _Wrapped(PlainWarp(), "plain"),
+            "flow": FlowInterpolator(device="cpu"), f"{rife.name}{'' if args.rife else ' (random weights)'}": rife}
     out = {}
-    for name, interp in (("crossfade", CrossfadeInterpolator()), ("flow", FlowInterpolator(preset=preset))):
+    for name, interp in runs.items():
         best = float("inf")
-        for _ in range(2):  # best of 2: the machine is shared
+        for _ in range(2 if "rife" not in name else 1):  # best of 2: the machine is shared
             t0 = time.perf_counter()
             n = sum(1 for _ in iter_interpolate(clip, interp, 2))
             best = min(best, time.perf_counter() - t0)
         assert n == 2 * pairs + 1
-        out[name] = {"seconds": best, "synth_fps": pairs / best}
-    out["ratio"] = out["flow"]["seconds"] / out["crossfade"]["seconds"]
+        out[name] = pairs / best
     return out
 
 
+# ----------------------------------------------------------------------------- memory
 CHILD = """
 import sys, json
 sys.path.insert(0, sys.argv[1])
@@ -83,11 +243,11 @@ import interpolation as B
 B._import_pack()
 from motioncomic.interpolation.clip import iter_interpolate
 from motioncomic.interpolation.flow import FlowInterpolator
-n, h, w, preset = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+n, h, w = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 import torch, cv2, numpy  # imports are not part of the loop's memory
 B.reset_peak()
 before = B.rss_mb()
-count = sum(1 for _ in iter_interpolate(B.frames(n, h, w), FlowInterpolator(preset=preset), 2, total=n))
+count = sum(1 for _ in iter_interpolate(B.frames(n, h, w), FlowInterpolator(device="cpu"), 2, total=n))
 print(json.dumps({"frames": n, "out": count, "before_mb": before, "peak_mb": B.peak_mb()}))
 """
 
@@ -112,8 +272,8 @@ def peak_mb() -> float:
     return _status_mb("VmHWM")
 
 
-def memory(n: int, h: int, w: int, preset: str) -> dict:
-    res = subprocess.run([sys.executable, "-c", CHILD, str(Path(__file__).parent), str(n), str(h), str(w), preset],
+def memory(n: int, h: int, w: int) -> dict:
+    res = subprocess.run([sys.executable, "-c", CHILD, str(Path(__file__).parent), str(n), str(h), str(w)],
                          capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -125,27 +285,40 @@ def _size(s: str) -> tuple[int, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+", default=["480x720", "720x1280"])
+    ap.add_argument("--clips", type=Path, default=CLIPS)
+    ap.add_argument("--triples", type=int, default=12, help="(i, i+2) pairs per clip, evenly spaced")
+    ap.add_argument("--rife", help="a RIFE 4.6+ file (flownet.pkl / rife4x.pth) for quality and speed")
+    ap.add_argument("--sgm", help="an SGM-VFI checkpoint for quality (slow on CPU)")
+    ap.add_argument("--sizes", nargs="*", default=["480x720", "720x1280"])
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--mem-size", default="480x720")
     ap.add_argument("--mem-frames", nargs=2, type=int, default=[16, 128])
-    ap.add_argument("--preset", default="medium", choices=["ultrafast", "fast", "medium"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "speed", "memory"])
     args = ap.parse_args()
 
-    for s in args.sizes:
-        h, w = _size(s)
-        r = speed(h, w, args.pairs, args.preset)
-        print(f"{h}x{w}: flow {r['flow']['synth_fps']:.2f} frames/s ({r['flow']['seconds'] / args.pairs:.3f} s/pair), "
-              f"cross-fade {r['crossfade']['synth_fps']:.1f} frames/s; time ratio flow/cross-fade {r['ratio']:.1f}x")
-    h, w = _size(args.mem_size)
-    small, big = (memory(n, h, w, args.preset) for n in args.mem_frames)
-    grow_small = small["peak_mb"] - small["before_mb"]
-    grow_big = big["peak_mb"] - big["before_mb"]
-    ratio = big["peak_mb"] / small["peak_mb"]
-    print(f"memory at {h}x{w} (flow, x2, streamed): {small['frames']} frames -> peak {small['peak_mb']:.0f} MB "
-          f"(+{grow_small:.0f} MB over the {small['before_mb']:.0f} MB before the loop); {big['frames']} frames -> "
-          f"peak {big['peak_mb']:.0f} MB (+{grow_big:.0f} MB); peak ratio {ratio:.3f} "
-          f"({'flat' if ratio <= 1.2 else 'NOT flat'}), growth ratio {grow_big / max(grow_small, 1e-6):.2f}")
+    if "quality" not in args.skip:
+        if args.clips.is_dir():
+            quality(args.clips, args.triples, methods(args))
+        else:
+            print(f"quality on real clips: SKIPPED, {args.clips} does not exist (the clips live in "
+                  "../shared/data/clips beside the checkout; pass --clips DIR)")
+    if "speed" not in args.skip:
+        for s in args.sizes:
+            h, w = _size(s)
+            r = speed(h, w, args.pairs, args)
+            print(f"speed {h}x{w} (x2, {args.pairs} pairs, synthesised frames/s): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
+                  + f"; flow time / plain {r['plain'] / r['flow']:.2f}x")
+    if "memory" not in args.skip:
+        h, w = _size(args.mem_size)
+        small, big = (memory(n, h, w) for n in args.mem_frames)
+        grow_small = small["peak_mb"] - small["before_mb"]
+        grow_big = big["peak_mb"] - big["before_mb"]
+        ratio = big["peak_mb"] / small["peak_mb"]
+        print(f"memory at {h}x{w} (flow, x2, streamed): {small['frames']} frames -> peak {small['peak_mb']:.0f} MB "
+              f"(+{grow_small:.0f} MB over the {small['before_mb']:.0f} MB before the loop); {big['frames']} frames -> "
+              f"peak {big['peak_mb']:.0f} MB (+{grow_big:.0f} MB); peak ratio {ratio:.3f} "
+              f"({'flat' if ratio <= 1.2 else 'NOT flat'}), growth ratio {grow_big / max(grow_small, 1e-6):.2f}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .folders import (  # noqa: F401
     DOCS_MODELS, KNOWN_SOURCES, MODEL_FOLDERS, add_search_path, clean_name, configured_models_dir, empty_choice,
-    find_model,
+    find_model, frame_interpolation_rife_dirs,
     input_dir, list_dirs, list_files, models_dir, output_dir, register_model_folders, search_paths,
     set_models_dir, temp_dir,
 )

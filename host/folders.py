@@ -30,7 +30,7 @@ MODEL_FOLDERS: dict[str, str] = {
     "vae": "single-file VAE checkpoints",
     "text_encoders": "T5-XXL / umT5-XXL single files (t5xxl_fp16.safetensors, ...) or folders",
     "opensora": "Open-Sora ST-DiT checkpoints, VAE and T5 folders",
-    "vfi": "frame interpolation weights (SGM-VFI .pkl, gmflow .pth)",
+    "vfi": "frame interpolation weights (RIFE flownet.pkl / rife4x.pth, SGM-VFI .pkl, gmflow .pth)",
     "insightface": "face swapper / recogniser / detector ONNX files",
     "facerestore_models": "face enhancer ONNX files (GFPGAN, CodeFormer, GPEN, RestoreFormer)",
     "facedetection": "face detectors (ONNX, OpenCV cascade .xml)",
@@ -104,6 +104,12 @@ def register_model_folders() -> None:
         known = folder_paths.folder_names_and_paths.get(kind)
         if known is None or path not in known[0]:
             folder_paths.add_model_folder_path(kind, path)
+    try:
+        roots = folder_paths.get_folder_paths("custom_nodes")
+    except Exception:  # a ComfyUI without a registered custom_nodes kind
+        roots = []
+    for rife in frame_interpolation_rife_dirs(roots):
+        add_search_path("vfi", rife)  # that pack's rife4x.pth files, offered without a second download
     for kind, paths in _extra.items():
         for p in paths:
             folder_paths.add_model_folder_path(kind, str(p))
@@ -120,6 +126,39 @@ def add_search_path(kind: str, path: str | os.PathLike) -> None:
         import folder_paths
 
         folder_paths.add_model_folder_path(kind, str(p))
+
+
+#: The folder name of ComfyUI-Frame-Interpolation (git clone or registry install, any case).
+FRAME_INTERPOLATION_PACK = "comfyui-frame-interpolation"
+
+
+def frame_interpolation_rife_dirs(custom_nodes_roots: Iterable[str | os.PathLike]) -> list[Path]:
+    """``<pack>/<ckpts_path>/rife`` of every installed ComfyUI-Frame-Interpolation that has one.
+
+    ``ckpts_path`` comes from that pack's ``config.yaml`` (default ``./ckpts``); only a folder inside
+    the pack is accepted. :func:`register_model_folders` adds these as ``vfi`` search paths.
+    """
+    import re
+
+    found: list[Path] = []
+    for root in custom_nodes_roots:
+        try:
+            packs = sorted(Path(root).iterdir())
+        except OSError:
+            continue
+        for pack in packs:
+            if pack.name.lower() != FRAME_INTERPOLATION_PACK or not pack.is_dir():
+                continue
+            ckpts = "./ckpts"
+            config = pack / "config.yaml"
+            if config.is_file():
+                m = re.search(r"^ckpts_path:\s*[\"']?([^\"'#\n]+?)[\"']?\s*(#.*)?$", config.read_text(errors="replace"), re.M)
+                if m:
+                    ckpts = m.group(1).strip()
+            rife = (pack / ckpts / "rife").resolve()
+            if rife.is_dir() and rife.is_relative_to(pack.resolve()):
+                found.append(rife)
+    return found
 
 
 def search_paths(kind: str) -> list[Path]:

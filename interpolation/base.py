@@ -3,9 +3,10 @@
 Contract (read this if you write an interpolator):
 
 * Frames are ComfyUI-style, channels last: ``a`` and ``b`` are float32 tensors ``[1, H, W, 3]``,
-  RGB in 0..1, on the CPU (the entry keeps the clip on the CPU). ``pair`` moves them to its own
-  device/dtype, and returns ``[1, H, W, 3]`` float32 in 0..1 **on the CPU**. It never modifies
-  ``a`` or ``b``.
+  RGB in 0..1. The entry moves every input frame **once** to :attr:`Interpolator.device` (where the
+  interpolator computes: ComfyUI's GPU, or the CPU) and hands ``pair`` those device tensors; ``pair``
+  returns ``[1, H, W, 3]`` float32 in 0..1 **on the device of** ``a`` (no round trip to the CPU per
+  call; the entry copies each output frame once into the output). It never modifies ``a`` or ``b``.
 * **Padding is done by the entry, not by the interpolator**: :func:`motioncomic.interpolation.
   interpolate` pads every frame once (replicate padding on the bottom/right) so that ``H`` and ``W``
   are multiples of :attr:`Interpolator.multiple`, calls ``pair`` on the padded frames and crops the
@@ -50,17 +51,19 @@ class Interpolator(abc.ABC):
     name: str = "interpolator"
     midpoint_only: bool = False
     multiple: int = 1
+    #: Where ``pair`` computes; the entry moves frames here once. ``None`` = wherever frames are.
+    device = None
 
     @abc.abstractmethod
     def pair(self, a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
         """The frame at time ``t`` between ``a`` and ``b``.
 
         Args:
-            a, b: float32 ``[1, H, W, 3]`` in 0..1 on the CPU, ``H`` and ``W`` multiples of
-                :attr:`multiple`.
+            a, b: float32 ``[1, H, W, 3]`` in 0..1 (on :attr:`device` when called by the entry), ``H``
+                and ``W`` multiples of :attr:`multiple`.
             t: 0 < t < 1 (always 0.5 when :attr:`midpoint_only`).
         Returns:
-            float32 ``[1, H, W, 3]`` in 0..1 on the CPU (a new tensor).
+            float32 ``[1, H, W, 3]`` in 0..1 on ``a``'s device (a new tensor).
         """
 
     def pair_times(self, a: "torch.Tensor", b: "torch.Tensor", times: Sequence[float]) -> "torch.Tensor":
@@ -74,6 +77,16 @@ class Interpolator(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} midpoint_only={self.midpoint_only} multiple={self.multiple}>"
+
+
+def check_times(times: Sequence[float]) -> None:
+    """Refuse times outside (0, 1) with a message that says what ``t`` is."""
+    from ..errors import MotionComicError
+
+    bad = [t for t in times if not 0.0 < float(t) < 1.0]
+    if bad:
+        raise MotionComicError(f"time t={bad[0]} is outside (0, 1): t is the position between the two frames "
+                               "(0.5 = halfway); the frames themselves are at 0 and 1")
 
 
 def pad_to_multiple(x: "torch.Tensor", multiple: int) -> "torch.Tensor":
@@ -93,3 +106,25 @@ def pad_to_multiple(x: "torch.Tensor", multiple: int) -> "torch.Tensor":
 def crop_to(x: "torch.Tensor", height: int, width: int) -> "torch.Tensor":
     """Undo :func:`pad_to_multiple`: the top-left ``height`` x ``width`` of ``[B, H, W, C]``."""
     return x[:, :height, :width, :]
+
+
+_DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16", "half": "float16",
+           "bf16": "bfloat16", "bfloat16": "bfloat16"}
+
+
+def torch_dtype(dtype, device=None, what: str = "the interpolator") -> "torch.dtype":
+    """``"auto"`` (fp16 on CUDA, fp32 elsewhere), a name (fp32/fp16/bf16, float16, ...) or a dtype.
+
+    Raises :class:`~motioncomic.errors.MotionComicError` naming the valid values.
+    """
+    import torch
+
+    from ..errors import MotionComicError
+
+    if isinstance(dtype, torch.dtype) and dtype in (torch.float32, torch.float16, torch.bfloat16):
+        return dtype
+    if dtype == "auto":
+        return torch.float16 if torch.device(device or "cpu").type == "cuda" else torch.float32
+    if isinstance(dtype, str) and dtype.lower() in _DTYPES:
+        return getattr(torch, _DTYPES[dtype.lower()])
+    raise MotionComicError(f"unsupported dtype {dtype!r} for {what}; use auto, float32, float16 or bfloat16")

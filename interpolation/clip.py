@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-METHODS = ("flow", "sgm_vfi", "crossfade")
+METHODS = ("flow", "rife", "sgm_vfi", "crossfade")
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Interpolated:
 
 
 def get_interpolator(method: str = "flow", model=None) -> Interpolator:
-    """An :class:`Interpolator` for ``method``; ``model`` is a loaded one or an SGM-VFI file path."""
+    """An :class:`Interpolator` for ``method``; ``model`` is a loaded one or a RIFE / SGM-VFI file."""
     if isinstance(model, Interpolator):
         return model
     if method == "flow":
@@ -65,6 +65,13 @@ def get_interpolator(method: str = "flow", model=None) -> Interpolator:
         from .crossfade import CrossfadeInterpolator
 
         return CrossfadeInterpolator()
+    if method == "rife":
+        if model is None:
+            raise MotionComicError("method 'rife' needs a file: pass model=<a RIFE 4.6+ flownet.pkl / rife4x.pth in "
+                                   "models/vfi/> or a loaded interpolator (or use method='flow', which needs no weights)")
+        from .rife.loader import load_rife
+
+        return load_rife(model)
     if method == "sgm_vfi":
         if model is None:
             raise MotionComicError(
@@ -97,9 +104,9 @@ def interpolate(
         frames: float ``[N, H, W, 3]`` in 0..1 (ComfyUI IMAGE), or a list/iterable of ``[H, W, 3]``
             / ``[1, H, W, 3]`` frames of one size. N >= 2.
         multiplier: integer >= 2: ``(N-1)·multiplier + 1`` frames out. Ignored with ``target_fps``.
-        method: ``"flow"`` (optical flow, no weights), ``"sgm_vfi"`` (needs ``model``) or
+        method: ``"flow"`` (optical flow, no weights), ``"rife"`` / ``"sgm_vfi"`` (need ``model``) or
             ``"crossfade"`` (plain blend, the baseline; ghosts on motion).
-        model: a loaded :class:`Interpolator` (then ``method`` is ignored) or an SGM-VFI path.
+        model: a loaded :class:`Interpolator` (then ``method`` is ignored) or a RIFE / SGM-VFI file.
         target_fps: wanted output fps (needs ``fps``). An integer ratio becomes the multiplier;
             otherwise the clip is resampled at exactly ``target_fps``.
         fps: input frame rate (only used to compute the output fps / the ratio).
@@ -122,7 +129,7 @@ def interpolate(
     if isinstance(frames, torch.Tensor):
         _check_batch(frames)
         n = frames.shape[0]
-        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype)
+        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
         stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                   kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth)
         for j, frame in enumerate(stream):
@@ -173,12 +180,18 @@ def iter_interpolate(
     if used_cuts is None:
         used_cuts = _Discard()
     multiple = max(1, int(interp.multiple))
+    device = getattr(interp, "device", None)
     m = getattr(schedule, "multiplier", None)
     # Resampling (no multiplier) asks for arbitrary times: 4 levels put them within 1/32.
     depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2 if m else 4)
     progress = host.Progress(max(1, (total or 0) - 1), "interpolate")
     prev = prev_pad = None
     shape = None
+
+    def on_device(frame):  # each input frame goes to the interpolator's device once
+        x = frame if device is None else frame.to(device)
+        return pad_to_multiple(x.float(), multiple)
+
     try:
         for i, raw in enumerate(frames):
             cur = _as_frame(raw, i)
@@ -200,9 +213,10 @@ def iter_interpolate(
                         kinds.append("held")
                         yield (prev if t < 0.5 else cur).clone()
                 elif times:
-                    cur_pad = pad_to_multiple(cur.float(), multiple)
+                    cur_pad = on_device(cur)
                     made = _between(interp, prev_pad, cur_pad, times, depth)
-                    made = crop_to(made, shape[1], shape[2]).clamp_(0, 1).to(cur.dtype)
+                    # one copy back per synthesised frame, to where the clip is
+                    made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device, dtype=cur.dtype)
                     for j in range(made.shape[0]):
                         kinds.append("interpolated")
                         yield made[j : j + 1]
@@ -212,7 +226,7 @@ def iter_interpolate(
                 kinds.append("original")
                 yield cur
             prev = cur
-            prev_pad = cur_pad if cur_pad is not None else pad_to_multiple(cur.float(), multiple)
+            prev_pad = cur_pad if cur_pad is not None else on_device(cur)
         if prev is None:
             raise MotionComicError("no frames to interpolate (got an empty clip)")
         if shape is not None and i == 0:
@@ -272,7 +286,7 @@ def _between(interp: Interpolator, a, b, times: Sequence[float], max_depth: int)
 
 
 def _as_frame(x, i: int):
-    """One frame as ``[1, H, W, 3]`` float on the CPU, with a clear error for anything else."""
+    """One frame as ``[1, H, W, 3]`` float (where it is), with a clear error for anything else."""
     import torch
 
     if not isinstance(x, torch.Tensor):
@@ -283,7 +297,7 @@ def _as_frame(x, i: int):
         raise MotionComicError(f"frame {i} has shape {tuple(x.shape)}; expected [H, W, 3] or [1, H, W, 3] (RGB)")
     if not x.is_floating_point():
         raise MotionComicError(f"frame {i} is {x.dtype}; expected float values in 0..1 (ComfyUI IMAGE)")
-    return x.detach().to("cpu")
+    return x.detach()
 
 
 def _check_batch(frames) -> None:
@@ -297,8 +311,8 @@ def _check_batch(frames) -> None:
         raise MotionComicError(
             f"interpolation needs at least 2 frames, got {frames.shape[0]}: there is no pair to fill in"
         )
-    if frames.shape[1] < 2 or frames.shape[2] < 2:
-        raise MotionComicError(f"frames of {frames.shape[1]}x{frames.shape[2]} are too small (at least 2x2)")
+    if frames.shape[1] < 1 or frames.shape[2] < 1:
+        raise MotionComicError(f"frames of {frames.shape[1]}x{frames.shape[2]} are empty")
 
 
 def _check_list(frames: Sequence) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Interpolator
+from .base import Interpolator, check_times
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -22,4 +22,5 @@ class CrossfadeInterpolator(Interpolator):
     multiple = 1
 
     def pair(self, a: "torch.Tensor", b: "torch.Tensor", t: float) -> "torch.Tensor":
+        check_times([t])
         return (a.float() * (1.0 - t) + b.float() * t).clamp_(0.0, 1.0)

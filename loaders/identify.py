@@ -27,6 +27,7 @@ _SIGNATURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("image VAE (AutoencoderKL)", ("encoder.down_blocks.0.resnets.0.", "decoder.up_blocks.0.", "quant_conv.weight")),
     ("image VAE (original layout)", ("encoder.down.0.block.0.", "decoder.up.0.block.0.")),
     ("SGM-VFI / EMA-VFI frame interpolation network", ("feature_bone.",)),
+    ("RIFE frame interpolation network (IFNet)", ("block0.conv0.", "block1.conv0.")),
     ("GMFlow optical flow network", ("backbone.", "transformer.layers.0.")),
 )
 

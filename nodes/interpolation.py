@@ -1,4 +1,4 @@
-"""Load Interpolator (optical flow or an SGM-VFI checkpoint) and Interpolate (frames + fps in and out)."""
+"""Load Interpolator (optical flow, RIFE or SGM-VFI) and Interpolate (frames + fps in and out)."""
 from __future__ import annotations
 
 import logging
@@ -8,25 +8,27 @@ from ._common import CATEGORY, INTERPOLATOR, tip
 log = logging.getLogger(__name__)
 
 FLOW = "optical flow (no weights)"
-CHECKPOINT_EXTENSIONS = (".pkl", ".pth")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def interpolator_choices() -> list[str]:
-    """The flow method, then every SGM-VFI-looking file in ``models/vfi/`` (GMFlow files are helpers)."""
+    """The flow method, then every RIFE / SGM-VFI file of the vfi folders (incl. the RIFE folder of
+    ComfyUI-Frame-Interpolation when installed); GMFlow files are SGM-VFI helpers, not listed."""
     from .. import host
+    from ..interpolation.files import EXTENSIONS, is_helper
 
-    files = [f for f in host.list_files("vfi", CHECKPOINT_EXTENSIONS) if "gmflow" not in f.lower().rsplit("/", 1)[-1]]
-    return [FLOW] + files
+    return [FLOW] + [f for f in host.list_files("vfi", EXTENSIONS) if not is_helper(f)]
 
 
 class MotionComicLoadInterpolator:
-    """Choose the frame interpolator: weight-free optical flow, or SGM-VFI from models/vfi/."""
+    """Choose the frame interpolator: weight-free optical flow, RIFE 4.6+ or SGM-VFI from models/vfi/."""
 
-    DESCRIPTION = ("Frame interpolator for Interpolate. 'optical flow (no weights)' works everywhere; SGM-VFI "
-                   "(ours-1-2-points.pkl in models/vfi/, with gmflow_sintel-0c07dcb3.pth beside it) handles "
-                   "large motion better and runs without cupy. See docs/interpolation.md.")
+    DESCRIPTION = ("Frame interpolator for Interpolate. 'optical flow (no weights)' works everywhere; RIFE 4.6+ "
+                   "(flownet.pkl, or the rife47/rife49/rife417/rife426.pth files ComfyUI-Frame-Interpolation "
+                   "downloaded, found in its ckpts/rife folder too) is the fast network; SGM-VFI "
+                   "(ours-1-2-points.pkl with gmflow_sintel-0c07dcb3.pth beside it) handles large motion. No cupy. "
+                   "See docs/interpolation.md.")
     CATEGORY = CATEGORY
     FUNCTION = "load"
     RETURN_TYPES = (INTERPOLATOR,)
@@ -38,15 +40,17 @@ class MotionComicLoadInterpolator:
         return {
             "required": {
                 "model": (interpolator_choices(), tip(
-                    "optical flow (no weights) = OpenCV DIS flow both ways with occlusion-aware blending; no "
-                    "download. Or an SGM-VFI checkpoint from models/vfi/ (ours-1-2-points.pkl: small model with "
-                    "global matching; ours-local.pkl: faster, weaker on large motion).", default=FLOW)),
+                    "optical flow (no weights) = OpenCV DIS flow both ways, warps chosen by agreement, falls back "
+                    "to a blend where the flow is unsure; no download. Or a file from models/vfi/: RIFE 4.6+ "
+                    "(flownet.pkl, rife47.pth ... rife426.pth; the version is read from the file) or SGM-VFI "
+                    "(ours-1-2-points.pkl: global matching for large motion; ours-local.pkl: faster).",
+                    default=FLOW)),
                 "dtype": (list(DTYPES), tip(
-                    "SGM-VFI precision. auto = fp16 on a GPU, fp32 on CPU. bf16/fp16 halve memory on GPU; on CPU "
-                    "they are slower. Ignored by optical flow.", default="auto")),
+                    "RIFE / SGM-VFI precision. auto = fp16 on a GPU, fp32 on CPU. bf16/fp16 halve memory on GPU; "
+                    "on CPU they are slower. Ignored by optical flow.", default="auto")),
                 "device": (list(DEVICES), tip(
-                    "Where SGM-VFI runs. auto = ComfyUI's device. Optical flow always runs on the CPU.",
-                    default="auto")),
+                    "Where the interpolator runs. auto = ComfyUI's device. Optical flow warps and blends there "
+                    "too; only its DIS flow step runs on the CPU.", default="auto")),
             }
         }
 
@@ -57,20 +61,20 @@ class MotionComicLoadInterpolator:
             raise MotionComicError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         if device not in DEVICES:
             raise MotionComicError(f"device must be one of {DEVICES}, got {device!r}")
-        if model == FLOW:
-            from ..interpolation.flow import FlowInterpolator
-
-            return (FlowInterpolator(),)
         import torch
 
         from .. import host
-        from ..interpolation.sgm_vfi.loader import load_sgm_vfi
 
         dev = host.torch_device() if device == "auto" else torch.device(device)
-        if dtype == "auto":
-            dtype = "fp16" if dev.type == "cuda" else "fp32"
-        path = host.find_model("vfi", model, "Put ours-1-2-points.pkl (SGM-VFI release) in models/vfi/.")
-        interp = load_sgm_vfi(path, dtype=dtype, device=dev)
+        if model == FLOW:
+            from ..interpolation.flow import FlowInterpolator
+
+            return (FlowInterpolator(device=dev),)
+        from ..interpolation.files import load_interpolator_file
+
+        path = host.find_model("vfi", model, "Put a RIFE 4.6+ file (flownet.pkl, rife49.pth) or ours-1-2-points.pkl "
+                               "(SGM-VFI) in models/vfi/.")
+        interp = load_interpolator_file(path, dtype=dtype, device=dev)
         log.info("interpolator: %s (%s, %s)", interp.name, dtype, dev)
         return (interp,)
 

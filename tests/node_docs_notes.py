@@ -29,8 +29,9 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     ("MotionComicLoadFaceModels", "enhancer"): "enhancer ONNX files in `models/facerestore_models/`",
     ("MotionComicLoadFaceModels", "mask_model"): "occlusion / face-parsing ONNX files in "
     "`models/facerestore_models/` and `models/facedetection/`",
-    ("MotionComicLoadInterpolator", "model"): "SGM-VFI `.pkl`/`.pth` files in `models/vfi/` "
-    "(GMFlow helper files are not listed)",
+    ("MotionComicLoadInterpolator", "model"): "RIFE and SGM-VFI `.pkl`/`.pth`/`.safetensors` files in "
+    "`models/vfi/` and in ComfyUI-Frame-Interpolation's `ckpts/rife/` when that pack is installed (GMFlow "
+    "helper files are not listed)",
     ("MotionComicLoadMimicMotion", "model"): "checkpoints in `models/mimicmotion/` (and ComfyUI-MimicMotionWrapper's "
     "`models/` when that pack is installed)",
     ("MotionComicLoadMimicMotion", "svd_folder"): "folders in `models/diffusers/` whose `model_index.json` is a "
@@ -335,7 +336,8 @@ NOTES: dict[str, dict] = {
     },
     "MotionComicLoadInterpolator": {
         "typical": [
-            "`optical flow (no weights)` everywhere; SGM-VFI `ours-1-2-points.pkl` for large motion on a GPU.",
+            "`optical flow (no weights)` everywhere; RIFE (`rife49.pth`, a 4.25/4.26 `flownet.pkl`) on a GPU; "
+            "SGM-VFI `ours-1-2-points.pkl` for large motion on a GPU.",
             "`dtype` auto (fp16 on CUDA), `device` auto.",
         ],
         "errors": [
@@ -343,10 +345,14 @@ NOTES: dict[str, dict] = {
              "GMFlow file beside it"),
             ("`… is not an SGM-VFI checkpoint: it looks like …`", "another network's file: download the SGM-VFI release"),
             ("`… does not contain the GMFlow feature network, and … was not found`", "put `gmflow_sintel-0c07dcb3.pth` in `models/vfi/` beside the SGM-VFI file"),
+            ("`… is a RIFE network of an unknown version: …` / `… is RIFE 4.5 or older`", "use a RIFE 4.6+ file; the "
+             "message lists the known layouts and what the file has"),
+            ("`… is neither a RIFE nor an SGM-VFI checkpoint: it looks like …`", "another network's file in models/vfi/"),
             ("`… lacks N tensors …` / `… is truncated`", "incomplete download: download again"),
             ("`dtype must be one of …` / `device must be one of …`", "an API prompt sent an unknown value"),
         ],
-        "docs": [("docs/sgm_vfi.md#files-to-put-in-modelsvfi", "sgm_vfi.md: files"),
+        "docs": [("docs/interpolation.md#methods", "interpolation.md: methods"),
+                 ("docs/sgm_vfi.md#files-to-put-in-modelsvfi", "sgm_vfi.md: files"),
                  ("docs/sgm_vfi.md#troubleshooting", "sgm_vfi.md: troubleshooting")],
     },
     "MotionComicInterpolate": {

@@ -138,6 +138,8 @@ def test_bad_multiplier(m):
 
 def test_bad_method_and_cuts():
     with pytest.raises(MotionComicError, match="unknown interpolation method"):
+        interpolate(_frames(2), 2, method="film")
+    with pytest.raises(MotionComicError, match="method 'rife' needs a file"):
         interpolate(_frames(2), 2, method="rife")
     with pytest.raises(MotionComicError, match="needs a checkpoint"):
         interpolate(_frames(2), 2, method="sgm_vfi")
@@ -216,3 +218,87 @@ def test_midpoint_only_model_resampled_to_a_target_fps():
     d = (keys[1] - keys[0]).flatten()
     w = float((out.frames[1] - keys[0]).flatten() @ d / (d @ d))
     assert abs(w - 0.4) <= 1 / 32 + 1e-6, w
+
+
+# ----------------------------------------------------------------------------- bad input, sizes, devices
+@pytest.mark.parametrize("method", ["flow", "crossfade"])
+def test_times_outside_zero_one_are_refused(method):
+    from motioncomic.interpolation.clip import get_interpolator
+
+    interp = get_interpolator(method)
+    a, b = torch.rand(1, 8, 8, 3), torch.rand(1, 8, 8, 3)
+    for t in (0.0, 1.0, -0.5, 2.0):
+        with pytest.raises(MotionComicError, match=r"t=.* is outside \(0, 1\)"):
+            interp.pair(a, b, t)
+
+
+@pytest.mark.parametrize("h, w", [(1, 1), (1, 7), (37, 53)])
+@pytest.mark.parametrize("method", ["flow", "crossfade"])
+def test_one_pixel_and_odd_sizes(method, h, w):
+    frames = torch.rand(3, h, w, 3)
+    res = interpolate(frames, 3, method=method)
+    assert res.frames.shape == (7, h, w, 3) and torch.isfinite(res.frames).all()
+    assert torch.equal(res.frames[3], frames[1]) and 0 <= res.frames.min() and res.frames.max() <= 1
+
+
+def test_frames_of_different_sizes_are_refused_in_lists_and_streams():
+    with pytest.raises(MotionComicError, match="different sizes"):
+        interpolate([torch.rand(8, 8, 3), torch.rand(8, 9, 3)], 2)
+    with pytest.raises(MotionComicError, match=r"frame 2 is \(9, 8\).*same size"):
+        list(iter_interpolate((torch.rand(s, 8, 3) for s in (8, 8, 9)), FlowInterpolator(device="cpu"), 2))
+
+
+class DeviceSpy(Interpolator):
+    """Records the tensors it is given, to see where the entry puts frames and how often."""
+
+    name = "device spy"
+    device = torch.device("cpu")
+
+    def __init__(self):
+        self.seen = []
+
+    def pair_times(self, a, b, times):
+        self.seen.append((a, b))
+        return torch.cat([(a * (1 - t) + b * t) for t in times], 0)
+
+    def pair(self, a, b, t):  # pragma: no cover - pair_times is what the entry calls
+        raise AssertionError
+
+
+def test_each_frame_goes_to_the_interpolator_device_once():
+    spy = DeviceSpy()
+    out = interpolate(torch.rand(5, 6, 10, 3).double(), 2, model=spy)
+    assert out.frames.dtype == torch.float64 and out.frames.shape == (9, 6, 10, 3)
+    assert all(a.device == spy.device and a.dtype == torch.float32 for a, _ in spy.seen)
+    # the right frame of a pair is the left frame of the next one: moved (and converted) once
+    assert all(spy.seen[i][1] is spy.seen[i + 1][0] for i in range(len(spy.seen) - 1))
+
+
+def test_a_ten_thousand_frame_clip_streams_in_flat_memory():
+    """10,000 frames streamed: the entry never holds more than the current pair of inputs."""
+    import weakref
+
+    alive: list = []
+
+    def frames():
+        for i in range(10_000):
+            arr = np.full((4, 6, 3), (i % 97) / 97, np.float32)
+            alive.append(weakref.ref(arr))
+            yield torch.from_numpy(arr)
+
+    most = count = 0
+    for count, _ in enumerate(iter_interpolate(frames(), get_crossfade(), 2, total=10_000), 1):
+        if count % 500 == 0:
+            gc.collect()
+            most = max(most, sum(r() is not None for r in alive))
+            alive[:] = [r for r in alive if r() is not None]
+    assert count == 2 * 10_000 - 1
+    assert most <= 3, f"{most} input frames alive at once"
+    res = interpolate(torch.rand(10_000, 2, 3, 3), 2, method="crossfade")  # a 10,000-frame tensor clip
+    assert res.frames.shape == (19_999, 2, 3, 3) and len(res.kinds) == 19_999
+
+
+def get_crossfade():
+    from motioncomic.interpolation.clip import get_interpolator
+
+    return get_interpolator("crossfade")

@@ -109,3 +109,78 @@ def test_shipped_api_workflow_runs_in_process(tmp_path, monkeypatch, models_dir)
     assert torch.equal(frames[::2], res["1"][0])  # decoded originals pass through unchanged
     saved = [p for p in (tmp_path / "output").rglob("*.mp4")]
     assert len(saved) == 1 and probe_video(saved[0])["frames"] == 17
+
+
+def test_rife_files_are_listed_and_loaded_by_their_tensors(models_dir):
+    from tiny_sgm_vfi import seeded_init
+
+    from motioncomic.interpolation.rife.layouts import BY_LABEL
+    from motioncomic.interpolation.rife.network import IFNet
+
+    net = IFNet(BY_LABEL["4.7-4.9"]).eval()
+    seeded_init(net, 4)
+    (models_dir / "vfi").mkdir()
+    torch.save(net.state_dict(), models_dir / "vfi" / "rife49.pth")
+    torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, models_dir / "vfi" / "flownet.pkl")
+    choices = MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
+    assert choices == [FLOW, "flownet.pkl", "rife49.pth"]
+    for name in ("rife49.pth", "flownet.pkl"):
+        (interp,) = MotionComicLoadInterpolator().load(name, "auto", "cpu")
+        assert interp.name == "rife 4.7-4.9" and not interp.midpoint_only
+    frames, fps = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
+    assert frames.shape == (4, 24, 40, 3) and fps == 36.0 and torch.isfinite(frames).all()
+    torch.save({"model": torch.nn.Conv2d(3, 3, 3).state_dict()}, models_dir / "vfi" / "other.pth")
+    with pytest.raises(CheckpointError, match="neither a RIFE nor an SGM-VFI checkpoint"):
+        MotionComicLoadInterpolator().load("other.pth", "fp32", "cpu")
+
+
+def test_frame_interpolation_packs_rife_folder_is_an_extra_vfi_location(tmp_path, monkeypatch):
+    import comfy_standin
+
+    from motioncomic import host
+    from motioncomic.host import folders
+
+    monkeypatch.setattr(folders, "_extra", {})  # the registration below must not outlive this test
+
+    custom = tmp_path / "custom_nodes"
+    rife = custom / "comfyui-frame-interpolation" / "ckpts" / "rife"  # registry installs are lower-case
+    rife.mkdir(parents=True)
+    (rife / "rife426.pth").write_bytes(b"x")
+    moved = custom / "ComfyUI-Frame-Interpolation-old"  # not that pack: ignored
+    (moved / "ckpts" / "rife").mkdir(parents=True)
+    assert host.frame_interpolation_rife_dirs([custom]) == [rife.resolve()]
+    other = tmp_path / "cn2" / "ComfyUI-Frame-Interpolation"
+    (other / "weights" / "rife").mkdir(parents=True)
+    (other / "config.yaml").write_text('ckpts_path: "./weights"\nops_backend: "cupy"\n')
+    (other / "escape").mkdir()
+    assert host.frame_interpolation_rife_dirs([tmp_path / "cn2"]) == [(other / "weights" / "rife").resolve()]
+    (other / "config.yaml").write_text('ckpts_path: "../../.."\n')  # only folders inside the pack count
+    assert host.frame_interpolation_rife_dirs([tmp_path / "cn2"]) == []
+    with comfy_standin.installed(tmp_path) as c:
+        c.folder_paths.folder_names_and_paths["custom_nodes"] = ([str(custom)], set())
+        host.register_model_folders()
+        assert str(rife.resolve()) in c.folder_paths.folder_names_and_paths["vfi"][0]
+        assert "rife426.pth" in MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
+
+
+def test_rife_is_counted_by_comfyuis_model_management(tmp_path, monkeypatch):
+    import comfy_standin
+    from tiny_sgm_vfi import seeded_init
+
+    from motioncomic import host
+    from motioncomic.host import folders
+    from motioncomic.interpolation.rife.layouts import BY_LABEL
+    from motioncomic.interpolation.rife.network import IFNet
+
+    monkeypatch.setattr(folders, "_extra", {})
+    net = IFNet(BY_LABEL["4.7-4.9"]).eval()
+    seeded_init(net, 4)
+    with comfy_standin.installed(tmp_path) as c:
+        host.register_model_folders()
+        (tmp_path / "models" / "vfi").mkdir(parents=True)
+        torch.save(net.state_dict(), tmp_path / "models" / "vfi" / "rife47.pth")
+        (interp,) = MotionComicLoadInterpolator().load("rife47.pth", "auto", "auto")
+        assert "rife 4.7-4.9/ifnet" in [m["name"] for m in host.managed_status()]
+        out = interp.pair(torch.rand(1, 32, 32, 3), torch.rand(1, 32, 32, 3), 0.5)
+        assert out.shape == (1, 32, 32, 3)
+        assert any(lm.model is interp.patchers["ifnet"] for lm in c.comfy_model_management.current_loaded_models)

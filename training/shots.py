@@ -91,11 +91,14 @@ class MotionMeter:
         from ..interpolation.flow import FlowInterpolator
 
         # thumbnails are already at the flow size: no down- or upscaling inside
-        self._flow = FlowInterpolator(preset=preset, max_flow_side=1 << 16, min_flow_side=0)
+        self._flow = FlowInterpolator(preset=preset, max_flow_side=1 << 16, min_flow_side=0, device="cpu")
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> float:
-        f01, f10 = self._flow.flows(a.astype(np.float32) / 255.0, b.astype(np.float32) / 255.0)
-        mag = 0.5 * (np.hypot(f01[..., 0], f01[..., 1]).mean() + np.hypot(f10[..., 0], f10[..., 1]).mean())
+        import torch
+
+        x0, x1 = (torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float() / 255.0 for x in (a, b))
+        f01, f10 = self._flow.flows(x0, x1)  # [1, 2, H, W] pixels
+        mag = 0.5 * (f01.norm(dim=1).mean() + f10.norm(dim=1).mean())
         return float(mag) * 100.0 / max(a.shape[:2])
 
 

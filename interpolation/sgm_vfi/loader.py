@@ -16,24 +16,14 @@ import torch.nn.functional as F
 from ... import host
 from ...errors import CheckpointError, MotionComicError, ModelNotFoundError
 from ...loaders.checkpoints import assign_tensors
-from ..base import Interpolator
+from ..base import Interpolator, torch_dtype
 from .network import SGMVFI, SGMConfig
 from .weights import GMFLOW_FILE, RELEASE, infer_config, read_checkpoint, read_gmflow
 
 log = logging.getLogger(__name__)
 
 MULTIPLE = 32
-_DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16,
-           "half": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
 _WIDTHS = {"small": 16, "base": 32}
-
-
-def _dtype(dtype) -> torch.dtype:
-    if isinstance(dtype, torch.dtype) and dtype in (torch.float32, torch.float16, torch.bfloat16):
-        return dtype
-    if isinstance(dtype, str) and dtype.lower() in _DTYPES:
-        return _DTYPES[dtype.lower()]
-    raise MotionComicError(f"unsupported dtype {dtype!r} for SGM-VFI; use float32, float16 or bfloat16")
 
 
 def _find_gmflow(ckpt: Path, gmflow_path) -> Path:
@@ -71,7 +61,6 @@ def load_sgm_vfi(path, gmflow_path=None, variant: str = "auto", dtype=torch.floa
         CheckpointError: not SGM-VFI, wrong variant, missing or mis-shaped tensors, unreadable file.
         ModelNotFoundError: file (or the needed GMFlow file) not found.
     """
-    dtype = _dtype(dtype)
     ckpt = Path(path)
     if not ckpt.exists():
         ckpt = host.find_model("vfi", str(path), f"Download ours-1-2-points.pkl from {RELEASE}.")
@@ -87,6 +76,7 @@ def load_sgm_vfi(path, gmflow_path=None, variant: str = "auto", dtype=torch.floa
         sd.update(read_gmflow(gm))
         log.info("SGM-VFI: GMFlow weights from %s", gm)
     dev = torch.device(device) if device is not None else host.torch_device()
+    dtype = torch_dtype(dtype, dev, "SGM-VFI")
     return SGMVFIInterpolator(build_network(sd, cfg, dtype, dev, ckpt.name), dtype, dev)
 
 
@@ -132,7 +122,7 @@ class SGMVFIInterpolator(Interpolator):
                 multiples of 32 are replicate-padded symmetrically here, as upstream's padder does.
             t: must be 0.5 (the checkpoints are trained for the midpoint only).
         Returns:
-            float32 ``[B, H, W, 3]`` RGB in 0..1 on the CPU.
+            float32 ``[B, H, W, 3]`` RGB in 0..1 on ``a``'s device.
         """
         if abs(float(t) - 0.5) > 1e-6:
             raise MotionComicError(f"SGM-VFI only synthesises the midpoint (t=0.5), got t={t}; "
@@ -156,7 +146,7 @@ class SGMVFIInterpolator(Interpolator):
                     "frame size, or method 'flow'") from exc
             raise
         pred = pred[:, :, pad[2]: pad[2] + h, pad[0]: pad[0] + w]
-        return pred.float().permute(0, 2, 3, 1).flip(-1).cpu().contiguous()
+        return pred.float().permute(0, 2, 3, 1).flip(-1).to(a.device).contiguous()
 
     def release(self) -> None:
         self.net.release()

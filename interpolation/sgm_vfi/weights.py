@@ -46,6 +46,8 @@ def infer_config(sd: dict, path: str | Path = "checkpoint", key_ratio: float = 0
         if looks.startswith("GMFlow"):
             hint = (f" This is the GMFlow file: keep it in models/vfi/ as {GMFLOW_FILE} and choose the"
                     " SGM-VFI checkpoint (ours-1-2-points.pkl) instead.")
+        elif looks.startswith("RIFE"):
+            hint = " Choose it as a RIFE model (Load Interpolator lists it as 'RIFE: ...')."
         raise CheckpointError(
             f"{name} is not an SGM-VFI checkpoint: it looks like {looks} ({len(keys)} tensors).{hint}"
             f" Expected ours-1-2-points.pkl (or ours-local.pkl) from {RELEASE}."
