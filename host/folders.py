@@ -37,6 +37,18 @@ MODEL_FOLDERS: dict[str, str] = {
     "LLM": "local causal language models (transformers folders)",
     "mimicmotion": "MimicMotion UNet + PoseNet files (MimicMotion_1-1.pth, MimicMotionMergedUnet_*.safetensors)",
     "loras": "LoRA files (CogVideoX LoRAs; also models/CogVideo/loras/)",
+    "dwpose": "DWPose ONNX files (yolox_l.onnx, dw-ll_ucoco_384.onnx)",
+}
+#: Folders other packs keep files of our kinds in, relative to a ComfyUI ``custom_nodes`` folder
+#: (searched after ``models/<kind>/`` when they exist; never taken from a workflow).
+PACK_FOLDERS: dict[str, tuple[str, ...]] = {
+    # comfyui_controlnet_aux downloads yzd-v/DWPose into <pack>/ckpts/<repo id>/
+    "dwpose": ("comfyui_controlnet_aux/ckpts/yzd-v/DWPose",),
+}
+#: Environment variables naming another pack's download root (set by that pack or the owner),
+#: with the sub-folder our files sit in.
+PACK_FOLDER_ENV: dict[str, tuple[tuple[str, str], ...]] = {
+    "dwpose": (("AUX_ANNOTATOR_CKPTS_PATH", "yzd-v/DWPose"),),
 }
 #: Where the files of well-known model names come from (lower-case name -> source), for messages.
 KNOWN_SOURCES: dict[str, str] = {
@@ -64,6 +76,8 @@ KNOWN_SOURCES: dict[str, str] = {
     "gmflow_sintel-0c07dcb3.pth": "github.com/haofeixu/gmflow (pretrained models)",
     "lbpcascade_animeface.xml": "github.com/nagadomi/lbpcascade_animeface (also built in)",
     "inswapper_128.onnx": "the insightface model zoo (inswapper_128.onnx)",
+    "yolox_l.onnx": "huggingface.co/yzd-v/DWPose",
+    "dw-ll_ucoco_384.onnx": "huggingface.co/yzd-v/DWPose",
 }
 DOCS_MODELS = "docs/models.md"
 
@@ -113,6 +127,26 @@ def register_model_folders() -> None:
     for kind, paths in _extra.items():
         for p in paths:
             folder_paths.add_model_folder_path(kind, str(p))
+    custom = [Path(p) for p in folder_paths.get_folder_paths("custom_nodes")]
+    for kind in PACK_FOLDERS:
+        known = folder_paths.folder_names_and_paths.get(kind, ([], set()))[0]
+        for extra in pack_folders(kind, custom):
+            if str(extra) not in known:
+                folder_paths.add_model_folder_path(kind, str(extra))
+
+
+def pack_folders(kind: str, custom_nodes: Iterable[Path]) -> list[Path]:
+    """Existing folders where other packs keep files of ``kind`` (see ``PACK_FOLDERS``)."""
+    found: list[Path] = []
+    for var, sub in PACK_FOLDER_ENV.get(kind, ()):
+        root = os.environ.get(var)
+        if root and (Path(root) / sub).is_dir():
+            found.append(Path(root) / sub)
+    for root in custom_nodes:
+        for rel in PACK_FOLDERS.get(kind, ()):
+            if (root / rel).is_dir() and root / rel not in found:
+                found.append(root / rel)
+    return found
 
 
 def add_search_path(kind: str, path: str | os.PathLike) -> None:
@@ -170,7 +204,9 @@ def search_paths(kind: str) -> list[Path]:
             return [Path(p) for p in folder_paths.get_folder_paths(kind)]
         except KeyError:
             return [Path(folder_paths.models_dir) / kind]
-    return [models_dir() / kind, *_extra.get(kind, [])]
+    root = models_dir()
+    # standalone next to a ComfyUI checkout (models/ beside custom_nodes/): other packs' folders too
+    return [root / kind, *_extra.get(kind, []), *pack_folders(kind, [root.parent / "custom_nodes"])]
 
 
 def _kinds(kind: str | Sequence[str]) -> list[str]:
