@@ -159,3 +159,45 @@ def expected_points(box: tuple[int, int, int, int]) -> np.ndarray:
     x0..x1-1): ``[133, 2]`` source pixels (before our reordering to 134)."""
     x0, y0, x1, y1 = box
     return np.stack([x0 + FRACTIONS[:, 0] * (x1 - 1 - x0), y0 + FRACTIONS[:, 1] * (y1 - 1 - y0)], 1)
+
+
+# --------------------------------------------------------------------------- synthetic skeletons
+def skeleton(heads: float, head_px: float, neck: tuple[float, float], angles: np.ndarray | None = None,
+             size: tuple[int, int] = (1024, 576), score: float = 0.9) -> "object":
+    """Poses of a character ``heads`` heads tall (head ``head_px`` px) with its neck at ``neck``.
+
+    ``angles`` ``[N,17]`` (radians) rotate each bone's rest direction; the face is an ellipse
+    around the nose, hands fans at the wrists, feet triangles at the ankles — all sized by the
+    head. Returns :class:`motioncomic.poses.keypoints.Poses` of N frames (1 without angles).
+    """
+    from motioncomic.poses import skeleton as sk
+    from motioncomic.poses.keypoints import NUM_POINTS, Poses
+
+    angles = np.zeros((1, 17)) if angles is None else np.asarray(angles, np.float64)
+    n = len(angles)
+    c, s = np.cos(angles), np.sin(angles)
+    rest = sk.REST_DIRECTIONS[None]
+    dirs = np.stack([rest[..., 0] * c - rest[..., 1] * s, rest[..., 0] * s + rest[..., 1] * c], -1)
+    pts = np.zeros((n, NUM_POINTS, 2))
+    sk.forward(np.broadcast_to(np.asarray(neck, np.float64), (n, 2)), dirs, sk.proportions(heads) * head_px, pts)
+    t = np.linspace(0, 2 * np.pi, 68, endpoint=False)
+    face = np.stack([0.32 * np.cos(t), 0.1 + 0.38 * np.sin(t)], 1) * head_px
+    pts[:, 24:92] = pts[:, None, 0] + face
+    fan = np.stack([np.repeat(np.linspace(-0.5, 0.5, 5), 4), np.tile(np.linspace(0.1, 0.4, 4), 5)], 1) * head_px * 0.6
+    hand = np.concatenate([[[0, 0]], fan])
+    pts[:, 92:113] = pts[:, None, 7] + hand
+    pts[:, 113:134] = pts[:, None, 4] + hand * [-1, 1]
+    foot = np.array([[0.25, 0.15], [0.35, 0.12], [-0.1, 0.1]]) * head_px
+    pts[:, 18:21] = pts[:, None, 13] + foot
+    pts[:, 21:24] = pts[:, None, 10] + foot * [-1, 1]
+    return Poses(pts.astype(np.float32), np.full((n, NUM_POINTS), score, np.float32), size)
+
+
+def dance_angles(n: int, seed: int = 0, amplitude: float = 0.8) -> np.ndarray:
+    """[n,17] smooth joint-angle curves (arms swing, legs step, head nods)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None] / 24.0
+    freq = rng.uniform(0.3, 1.2, (1, 17))
+    phase = rng.uniform(0, 2 * np.pi, (1, 17))
+    amp = amplitude * np.array([0.2, 1, 1, 0.2, 1, 1, 0.1, 0.5, 0.5, 0.1, 0.5, 0.5, 0.3, 0.1, 0.1, 0.1, 0.1])[None]
+    return amp * np.sin(2 * np.pi * freq * t + phase)
