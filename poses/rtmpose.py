@@ -11,8 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MEAN = np.array([123.675, 116.28, 103.53])
-STD = np.array([58.395, 57.12, 57.375])
+MEAN = np.array([123.675, 116.28, 103.53], np.float32)
+INV_STD = (1.0 / np.array([58.395, 57.12, 57.375])).astype(np.float32)
 PADDING = 1.25
 SPLIT_RATIO = 2.0
 
@@ -53,8 +53,8 @@ def crop(image: np.ndarray, box: np.ndarray, input_size: tuple[int, int]) -> tup
     center, scale = box_center_scale(box)
     scale = fix_aspect(scale, w / h)
     patch = cv2.warpAffine(image, warp_matrix(center, scale, (w, h)), (int(w), int(h)), flags=cv2.INTER_LINEAR)
-    x = ((patch - MEAN) / STD).transpose(2, 0, 1)
-    return np.ascontiguousarray(x, dtype=np.float32), center, scale
+    x = (patch.astype(np.float32) - MEAN) * INV_STD
+    return np.ascontiguousarray(x.transpose(2, 0, 1)), center, scale
 
 
 def decode_simcc(simcc_x: np.ndarray, simcc_y: np.ndarray, split_ratio: float = SPLIT_RATIO) -> tuple[np.ndarray, np.ndarray]:

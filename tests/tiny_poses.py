@@ -87,16 +87,18 @@ def _figure_extent(x: str, h: int, w: int, weights: np.ndarray, bias: float, nod
     return {"xmin": "xmin", "xmax": "xmax", "ymin": "ymin", "ymax": "ymax", "present": "present"}
 
 
-def make_detector(path: Path) -> Path:
-    """YOLOX layout (``yolox_l.onnx``): the figure's box in anchor 0 (grid (0,0), stride 8)."""
-    h, w = DET_SIZE
+def make_detector(path: Path, size: tuple[int, int] = DET_SIZE) -> Path:
+    """YOLOX layout (``yolox_l.onnx``): the figure's box in anchor 0 (grid (0,0), stride 8).
+    Other ``size`` values give the layout of the smaller YOLOX exports (e.g. 416x416)."""
+    h, w = size
+    anchors = sum((h // s) * (w // s) for s in (8, 16, 32))
     nodes, inits = [], []
     x = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, h, w])
     _figure_extent("images", h, w, np.array([-1, 1, -1]) / 255.0, 0.0, nodes, inits)
     n = helper.make_node
     inits += [_t("eight", np.float32(8.0)), _t("half", np.float32(0.5)), _t("row_shape", np.array([1, 1, 1], np.int64)),
               _t("classes", np.concatenate([[1.0], np.zeros(79)]).astype(np.float32).reshape(1, 1, 80)),
-              _t("rest_shape", np.array([1, 8399, 85], np.int64))]
+              _t("rest_shape", np.array([1, anchors - 1, 85], np.int64))]
     for a, lo, hi in (("x", "xmin", "xmax"), ("y", "ymin", "ymax")):
         nodes += [n("Add", [lo, hi], [f"{a}_sum"]), n("Add", [f"{a}_sum", "one"], [f"{a}_sum1"]),
                   n("Mul", [f"{a}_sum1", "half"], [f"ctr{a}"]), n("Div", [f"ctr{a}", "eight"], [f"o_c{a}"]),
@@ -109,14 +111,15 @@ def make_detector(path: Path) -> Path:
     nodes += [n("Concat", [p + "_r" for p in parts] + ["classes"], ["row0"], axis=2),
               n("ConstantOfShape", ["rest_shape"], ["rest"], value=_t("v", np.zeros(1, np.float32))),
               n("Concat", ["row0", "rest"], ["output"], axis=1)]
-    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 8400, 85])
+    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, anchors, 85])
     return _save(nodes, [x], [out], inits, Path(path))
 
 
-def make_pose(path: Path) -> Path:
+def make_pose(path: Path, size: tuple[int, int] = POSE_SIZE) -> Path:
     """RTMPose/DWPose SimCC layout (``dw-ll_ucoco_384.onnx``): keypoint k at FRACTIONS[k] of the
-    figure's extent in the crop; logits ``present * CONFIDENCE[k] - 0.02 * (bin/2 - target)^2``."""
-    h, w = POSE_SIZE
+    figure's extent in the crop; logits ``present * CONFIDENCE[k] - 0.02 * (bin/2 - target)^2``.
+    ``size`` (height, width) other than 384x288 gives e.g. the 256x192 ``dw-ll_ucoco.onnx`` layout."""
+    h, w = size
     mean, std = np.array([123.675, 116.28, 103.53]), np.array([58.395, 57.12, 57.375])
     wts = np.array([-1, 1, -1], np.float64)
     nodes, inits = [], []
