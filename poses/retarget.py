@@ -52,7 +52,7 @@ class RetargetOptions:
     method: str = "skeleton"
     smoothing: bool = True
     min_cutoff: float = 1.0  # One-Euro cut-off of still poses (Hz)
-    beta: float = 1.5  # One-Euro speed coefficient (per body size per second)
+    beta: float = 10.0  # One-Euro speed coefficient (per body size per second)
     fill_missing: str = "reference"
 
     def check(self) -> None:
@@ -104,7 +104,7 @@ def _hold(a: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _head_height(pts: np.ndarray, vis: np.ndarray) -> float | None:
     chin, brows = 24 + 8, [24 + 19, 24 + 24]
     if vis[24:92].sum() >= 20 and vis[chin] and vis[brows].all():
-        return float(np.linalg.norm(pts[chin] - pts[brows].mean(0)) * 1.55)
+        return float(np.linalg.norm(pts[chin] - pts[brows].mean(0)) * 1.6)
     return None
 
 
@@ -190,21 +190,23 @@ def _retarget_skeleton(ref: ReferenceSkeleton, driver: Poses, opt: RetargetOptio
     n = len(driver)
     vis0 = (driver.scores > VISIBLE) & driver.found[:, None]
     size_px = _body_size(driver.points, vis0)
-    pts, sc = smooth.clean(driver.points, np.where(vis0, driver.scores, 0.0), size_px, driver.fps or 24.0,
-                           min_cutoff=opt.min_cutoff, beta=opt.beta, smooth=opt.smoothing)
-    pts = pts.astype(np.float64)
+    fps = driver.fps or 24.0
+    pts, raw, sc = smooth.clean(driver.points, np.where(vis0, driver.scores, 0.0), size_px, fps,
+                                min_cutoff=opt.min_cutoff, beta=opt.beta, smooth=opt.smoothing)
     vis = sc > VISIBLE
     with _quiet():
         vec = bone_vectors(pts)
         bvis = vis[:, _PAR] & vis[:, _CHI]
-        length = np.where(bvis, np.linalg.norm(vec, axis=2), np.nan)
+        # lengths (zoom, foreshortening) from the unfiltered points, filtered as ratios below:
+        # filtering points would shorten fast-turning bones
+        length = np.where(bvis, np.linalg.norm(bone_vectors(raw), axis=2), np.nan)
         length[length <= 0] = np.nan
         zoom_raw = np.nanmedian(length / np.nanmedian(length, 0), axis=1)
         ok = np.isfinite(zoom_raw)
         zoom, _ = _hold(np.where(ok, zoom_raw, 1.0), ok)
         if ok.any():
             t0 = int(np.argmax(ok))
-            zoom = zoom / np.nanmedian(zoom_raw[t0:t0 + 5])
+            zoom = zoom / zoom_raw[t0]  # frame 0 of the driver = the reference's size
         else:
             t0 = 0
         lz = length / zoom[:, None]
@@ -212,8 +214,13 @@ def _retarget_skeleton(ref: ReferenceSkeleton, driver: Poses, opt: RetargetOptio
         fore = np.clip(lz / full, 0.0, 1.0)
     seen = np.isfinite(fore)
     fore, _ = _hold(np.where(seen, fore, 1.0), seen)
-    unit = np.where(seen[..., None], vec / np.where(seen, length, 1.0)[..., None], 0.0)
-    unit, ever = _hold(unit, np.repeat(seen[..., None], 2, -1))
+    if opt.smoothing:
+        fore = np.clip(smooth.filter_series(fore, fps, min_cutoff=opt.min_cutoff, beta=opt.beta * 2), 0, 1)
+        zoom = smooth.filter_series(zoom[:, None], fps, min_cutoff=opt.min_cutoff, beta=opt.beta * 2)[:, 0]
+    vlen = np.linalg.norm(vec, axis=2)
+    seen_dir = bvis & (vlen > 0)
+    unit = np.where(seen_dir[..., None], vec / np.where(seen_dir, vlen, 1.0)[..., None], 0.0)
+    unit, ever = _hold(unit, np.repeat(seen_dir[..., None], 2, -1))
     ever = ever[:, 0]
     ref_dirs = bone_vectors(ref.points.astype(np.float64))
     ref_dirs /= np.maximum(np.linalg.norm(ref_dirs, axis=1, keepdims=True), 1e-9)

@@ -68,16 +68,21 @@ def proportions(heads: float) -> np.ndarray:
 
 def fit_heads(lengths: np.ndarray, known: np.ndarray, head_height: float | None = None,
               prior: float = 5.0) -> tuple[float, float]:
-    """(head height in px, heads tall) that best explain the ``known`` bone ``lengths``
-    (least squares on log lengths, a weak prior towards ``prior`` heads when few bones are seen)."""
+    """(head height in px, heads tall) that best explain the ``known`` bone ``lengths``:
+    least squares on log lengths; ``head_height`` (measured on the face, if any) and ``prior``
+    heads are soft constraints that matter when few bones are seen."""
     idx = np.flatnonzero(known & (lengths > 0))
     grid = np.linspace(*HEADS_RANGE, 131)
     best = (np.inf, prior, head_height or 1.0)
+    logs = np.log(lengths[idx])
     for n in grid:
         t = np.log(proportions(n)[idx])
-        logs = np.log(lengths[idx])
-        lh = np.log(head_height) if head_height else (float(np.mean(logs - t)) if len(idx) else 0.0)
+        # closed-form log head height with the face measurement as one more (weight-1) observation
+        terms = list(logs - t) + ([np.log(head_height)] if head_height else [])
+        lh = float(np.mean(terms)) if terms else 0.0
         err = float(np.sum((logs - t - lh) ** 2)) + 0.02 * ((n - prior) / prior) ** 2
+        if head_height:
+            err += (lh - np.log(head_height)) ** 2
         if err < best[0]:
             best = (err, n, float(np.exp(lh)))
     return best[2], best[1]

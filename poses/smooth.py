@@ -33,9 +33,10 @@ _SWAPS = [(np.array(r), np.array(lft)) for r, lft in SIDE_SWAPS.values()]
 
 
 def clean(points: np.ndarray, scores: np.ndarray, body_size: float, fps: float = 24.0, *,
-          min_cutoff: float = 1.0, beta: float = 1.5, d_cutoff: float = 1.0, jump: float = 0.5,
+          min_cutoff: float = 1.0, beta: float = 10.0, d_cutoff: float = 1.0, jump: float = 0.5,
           smooth: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Driving keypoints ``[N,K,2]`` and scores ``[N,K]`` -> cleaned copies.
+    """Driving keypoints ``[N,K,2]`` and scores ``[N,K]`` -> (filtered points, unfiltered points
+    with swaps undone, scores).
 
     Unseen points (score <= 0.3) keep their input values and score; rejected jumps get score 0.
     ``min_cutoff`` (Hz) sets the smoothing of still poses, ``beta`` how fast the cut-off rises
@@ -51,6 +52,7 @@ def clean(points: np.ndarray, scores: np.ndarray, body_size: float, fps: float =
     dx_hat = np.zeros((k, 2))
     rejected = np.zeros(k, int)
     out = pts.copy()
+    raw = pts.copy()
     for t in range(n):
         frame, fsc = pts[t], sc[t]
         has = ~np.isnan(x_hat[:, 0])
@@ -77,7 +79,24 @@ def clean(points: np.ndarray, scores: np.ndarray, body_size: float, fps: float =
             x_hat[upd] = frame[upd]
         out[t, vis] = x_hat[vis]
         out[t, ~vis] = frame[~vis]
-    return (out * body_size).astype(np.float32), sc
+        raw[t] = frame
+    return out * body_size, raw * body_size, sc
+
+
+def filter_series(x: np.ndarray, fps: float = 24.0, *, min_cutoff: float = 1.0, beta: float = 1.5,
+                  d_cutoff: float = 1.0) -> np.ndarray:
+    """One-Euro filter along axis 0 of ``x [N, K]`` (finite values; relative units)."""
+    dt = 1.0 / max(fps, 1e-3)
+    a_d = _alpha(d_cutoff, dt)
+    out = np.empty_like(x, dtype=np.float64)
+    x_hat = x[0].astype(np.float64)
+    dx_hat = np.zeros_like(x_hat)
+    out[0] = x_hat
+    for t in range(1, len(x)):
+        dx_hat += a_d * ((x[t] - x_hat) / dt - dx_hat)
+        x_hat = x_hat + _alpha(min_cutoff + beta * np.abs(dx_hat), dt) * (x[t] - x_hat)
+        out[t] = x_hat
+    return out
 
 
 def _unswap(frame: np.ndarray, scores: np.ndarray, vis: np.ndarray, prev: np.ndarray, has: np.ndarray) -> None:

@@ -165,6 +165,22 @@ def expected_points(box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- synthetic skeletons
+def _face68() -> np.ndarray:
+    """iBUG-68 layout in head heights around the nose tip: jaw 0-16 (chin 8, 0.42 below),
+    brows 17-26 (0.2 above: chin-to-brow x 1.6 = one head), nose 27-35, eyes 36-47, mouth 48-67."""
+    jaw = np.stack([-0.34 * np.cos(np.linspace(0, np.pi, 17)), -0.1 + 0.52 * np.sin(np.linspace(0, np.pi, 17))], 1)
+    brows = np.stack([np.r_[np.linspace(-0.28, -0.06, 5), np.linspace(0.06, 0.28, 5)], np.full(10, -0.2)], 1)
+    nose = np.stack([np.r_[np.zeros(4), np.linspace(-0.06, 0.06, 5)], np.r_[np.linspace(-0.2, -0.03, 4), np.full(5, 0.0)]], 1)
+    eye = np.stack([np.cos(np.linspace(np.pi, -np.pi, 6, endpoint=False)) * 0.07, np.sin(np.linspace(np.pi, -np.pi, 6, endpoint=False)) * 0.03], 1)
+    eyes = np.concatenate([eye + [-0.16, -0.1], eye + [0.16, -0.1]])
+    m = np.linspace(0, 2 * np.pi, 20, endpoint=False)
+    mouth = np.stack([0.1 * np.cos(m + np.pi), 0.2 + 0.03 * np.sin(m)], 1)
+    return np.concatenate([jaw, brows, nose, eyes, mouth])
+
+
+FACE68 = _face68()
+
+
 def skeleton(heads: float, head_px: float, neck: tuple[float, float], angles: np.ndarray | None = None,
              size: tuple[int, int] = (1024, 576), score: float = 0.9) -> "object":
     """Poses of a character ``heads`` heads tall (head ``head_px`` px) with its neck at ``neck``.
@@ -183,9 +199,7 @@ def skeleton(heads: float, head_px: float, neck: tuple[float, float], angles: np
     dirs = np.stack([rest[..., 0] * c - rest[..., 1] * s, rest[..., 0] * s + rest[..., 1] * c], -1)
     pts = np.zeros((n, NUM_POINTS, 2))
     sk.forward(np.broadcast_to(np.asarray(neck, np.float64), (n, 2)), dirs, sk.proportions(heads) * head_px, pts)
-    t = np.linspace(0, 2 * np.pi, 68, endpoint=False)
-    face = np.stack([0.32 * np.cos(t), 0.1 + 0.38 * np.sin(t)], 1) * head_px
-    pts[:, 24:92] = pts[:, None, 0] + face
+    pts[:, 24:92] = pts[:, None, 0] + FACE68 * head_px
     fan = np.stack([np.repeat(np.linspace(-0.5, 0.5, 5), 4), np.tile(np.linspace(0.1, 0.4, 4), 5)], 1) * head_px * 0.6
     hand = np.concatenate([[[0, 0]], fan])
     pts[:, 92:113] = pts[:, None, 7] + hand
