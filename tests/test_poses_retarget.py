@@ -215,3 +215,27 @@ def test_bad_options():
         rt.retarget(p, p, rt.RetargetOptions(method="wan"))
     with pytest.raises(MotionComicError, match="one image"):
         rt.retarget(tp.skeleton(7, 50, (300, 200), tp.dance_angles(2)), p)
+
+
+@pytest.mark.parametrize("mode", ["pad", "crop", "stretch"])
+@pytest.mark.parametrize("source", [(944, 400), (300, 700)])
+def test_keypoints_follow_the_letterbox_of_the_reference(mode, source):
+    import torch
+
+    from motioncomic.samplers.framing import apply_plan, plan_frame
+
+    plan = plan_frame(source, (576, 1024) if source[0] < source[1] else (1024, 576), mode)
+    h, w = source
+    pts = np.round(np.array([[w * 0.3, h * 0.4], [w * 0.7, h * 0.6], [w * 0.5, h * 0.2]])).astype(np.float32)
+    poses = Poses(np.zeros((1, NUM_POINTS, 2), np.float32), np.ones((1, NUM_POINTS)), source)
+    poses = poses.with_points(np.concatenate([pts, np.repeat(pts[:1], NUM_POINTS - 3, 0)])[None])
+    mapped = align.to_frame(poses, plan)
+    assert mapped.size == plan.frame
+    for (x, y), (mx, my) in zip(pts, mapped.points[0, :3]):
+        img = np.zeros((1, h, w, 3), np.float32)
+        img[0, int(y) - 6:int(y) + 7, int(x) - 6:int(x) + 7] = 1.0  # a 13-px square centred on the point
+        framed = apply_plan(torch.from_numpy(img), plan)[0, ..., 0].numpy()
+        ys, xs = np.nonzero(framed > 0.5)
+        assert abs(xs.mean() - mx) < 1.0 and abs(ys.mean() - my) < 1.0
+    with pytest.raises(MotionComicError, match="retarget the poses onto this reference first"):
+        align.to_frame(poses.with_points(poses.points, size=(10, 10)), plan)
