@@ -108,8 +108,9 @@ class Poses:
 
     def with_points(self, points: np.ndarray, scores: np.ndarray | None = None,
                     size: tuple[int, int] | None = None) -> "Poses":
+        found = self.found if len(points) == len(self) else None
         return replace(self, points=points, scores=self.scores if scores is None else scores,
-                       size=self.size if size is None else size)
+                       size=self.size if size is None else size, found=found)
 
     def missing_frames(self) -> list[int]:
         return [int(i) for i in np.flatnonzero(~self.found)]

@@ -45,6 +45,10 @@ def _hue(h: float) -> np.ndarray:
     return np.array([(1, f, 0), (1 - f, 1, 0), (0, 1, f), (0, 1 - f, 1), (f, 0, 1), (1, 0, 1 - f)][i % 6], np.float64)
 
 
+#: ``(canvas * 0.6).astype(uint8)`` of the upstream drawings as a lookup table (same values,
+#: without a float64 copy of the 2160-px canvas)
+_DIM = (np.arange(256) * 0.6).astype(np.uint8)
+
 HAND_HUES = [_hue(i / float(len(HAND_EDGES))) for i in range(len(HAND_EDGES))]
 
 
@@ -64,7 +68,7 @@ def _draw_body(canvas: np.ndarray, pts: np.ndarray, sc: np.ndarray, dim: bool) -
         angle = math.degrees(math.atan2(xs[0] - xs[1], ys[0] - ys[1]))
         poly = cv2.ellipse2Poly((int(np.mean(ys)), int(np.mean(xs))), (int(length / 2), STICK), int(angle), 0, 360, 1)
         cv2.fillConvexPoly(canvas, poly, _scaled(COLORS[i], ca * cb) if dim else COLORS[i])
-    canvas = (canvas * 0.6).astype(np.uint8)
+    canvas = cv2.LUT(canvas, _DIM)
     for i in range(18):
         if sc[i] <= VISIBLE:
             continue
