@@ -195,16 +195,17 @@ def skeleton(heads: float, head_px: float, neck: tuple[float, float], angles: np
     angles = np.zeros((1, 17)) if angles is None else np.asarray(angles, np.float64)
     n = len(angles)
     c, s = np.cos(angles), np.sin(angles)
-    rest = sk.REST_DIRECTIONS[None]
+    rest = sk.REST_DIRECTIONS[None]  # hands sized by the forearm, feet by the shin
     dirs = np.stack([rest[..., 0] * c - rest[..., 1] * s, rest[..., 0] * s + rest[..., 1] * c], -1)
     pts = np.zeros((n, NUM_POINTS, 2))
     sk.forward(np.broadcast_to(np.asarray(neck, np.float64), (n, 2)), dirs, sk.proportions(heads) * head_px, pts)
     pts[:, 24:92] = pts[:, None, 0] + FACE68 * head_px
-    fan = np.stack([np.repeat(np.linspace(-0.5, 0.5, 5), 4), np.tile(np.linspace(0.1, 0.4, 4), 5)], 1) * head_px * 0.6
+    lens = sk.proportions(heads) * head_px
+    fan = np.stack([np.repeat(np.linspace(-0.5, 0.5, 5), 4), np.tile(np.linspace(0.1, 0.4, 4), 5)], 1) * lens[2] * 0.8
     hand = np.concatenate([[[0, 0]], fan])
     pts[:, 92:113] = pts[:, None, 7] + hand
     pts[:, 113:134] = pts[:, None, 4] + hand * [-1, 1]
-    foot = np.array([[0.25, 0.15], [0.35, 0.12], [-0.1, 0.1]]) * head_px
+    foot = np.array([[0.25, 0.15], [0.35, 0.12], [-0.1, 0.1]]) * lens[8] * 0.6
     pts[:, 18:21] = pts[:, None, 13] + foot
     pts[:, 21:24] = pts[:, None, 10] + foot * [-1, 1]
     return Poses(pts.astype(np.float32), np.full((n, NUM_POINTS), score, np.float32), size)
