@@ -42,6 +42,10 @@ FILE_SOURCES: dict[tuple[str, str], str] = {
     ("MotionComicLoadVideo", "video"): "video files in ComfyUI's `input/` folder (sub-folders too)",
     ("MotionComicCogVideoXLoRA", "lora"): "`.safetensors` (and `.pt/.pth/.bin`) files in `models/loras/`, and in "
     "`models/CogVideo/loras/` listed as `CogVideo/loras/<file>`",
+    ("MotionComicLoadDWPose", "detector"): "ONNX files in `models/dwpose/` and comfyui_controlnet_aux's "
+    "`ckpts/yzd-v/DWPose/` (yolox files first)",
+    ("MotionComicLoadDWPose", "pose_model"): "ONNX files in `models/dwpose/` and comfyui_controlnet_aux's "
+    "`ckpts/yzd-v/DWPose/` (non-yolox files first)",
 }
 
 #: A hand-written page in docs/nodes/ whose sections (other than Inputs/Outputs) are folded in.
@@ -386,5 +390,44 @@ NOTES: dict[str, dict] = {
         ],
         "errors": [],  # folded in from docs/nodes/save_video.md
         "docs": [],
+    },
+    "MotionComicLoadDWPose": {
+        "typical": [
+            "`detector` yolox_l.onnx, `pose_model` dw-ll_ucoco_384.onnx (both from huggingface.co/yzd-v/DWPose), "
+            "`device` auto.",
+        ],
+        "errors": [
+            ("`'yolox_l.onnx' not found. Looked in: …`", "download both files into `models/dwpose/`"),
+            ("`… is not a readable ONNX model … download it again`", "truncated file or an HTML error page"),
+            ("`… is not a YOLOX person detector …` / `… looks like a detector …`", "the two files are swapped"),
+            ("`… predicts 17 keypoints, not the 133 whole-body points …`", "use dw-ll_ucoco_384.onnx"),
+        ],
+        "docs": [("docs/pose.md#files-to-download", "pose.md: files")],
+    },
+    "MotionComicExtractPoses": {
+        "typical": [
+            "`mode` track with `detect_every` 8 (4 for fast dancing or several people: every_frame).",
+            "Connect `fps` from Load Video. `style` mimicmotion for MimicMotion, dwpose for a pose ControlNet.",
+        ],
+        "errors": [
+            ("warning `no person in N of N driving frames (…)`", "those frames repeat the previous pose"),
+            ("`no person found in any of the N driving frames …`", "use a clip where the dancer is visible"),
+            ("`frame N is WxH, frame 0 …`", "a driving clip must keep one size"),
+        ],
+        "docs": [("docs/pose.md#extraction", "pose.md: extraction")],
+    },
+    "MotionComicRetargetPoses": {
+        "typical": [
+            "`method` skeleton (the character's proportions); global to compare with MimicMotion's own fit.",
+            "`smoothing` on; `fill_missing` reference (upper-body clips keep the character's legs).",
+        ],
+        "errors": [
+            ("warning `no person found in the WxH reference image`", "use a reference showing the body; the "
+             "driving poses are only letterboxed into its frame"),
+            ("`the global fit needs a person in the reference image …`", "global needs a detected reference; "
+             "it falls back to letterboxing"),
+        ],
+        "docs": [("docs/pose.md#retargeting", "pose.md: retargeting"),
+                 ("docs/pose.md#bad-input", "pose.md: bad input")],
     },
 }
