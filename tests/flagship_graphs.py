@@ -184,6 +184,25 @@ NOTE_TAIL = (
 )
 
 
+def pose_retarget() -> dict:
+    """Dance clip -> DWPose -> retarget onto the character -> pose video (for MimicMotion or a pose ControlNet)."""
+    return {
+        "1": _node("LoadImage", "Character image", image="motioncomic_pose_reference.png"),
+        "2": _node("MotionComicLoadVideo", "Dance clip", video="motioncomic_dance.mp4", frame_load_cap=0,
+                   skip_first_frames=0, select_every_nth=1),
+        "3": _node("MotionComicLoadDWPose", "Load DWPose", detector="yolox_l.onnx", pose_model="dw-ll_ucoco_384.onnx",
+                   device="auto"),
+        "4": _node("MotionComicExtractPoses", "Extract Poses", dwpose=["3", 0], images=["2", 0], mode="track",
+                   detect_every=8, fps=["2", 1], style="mimicmotion"),
+        "5": _node("MotionComicRetargetPoses", "Retarget Poses (character proportions)", dwpose=["3", 0],
+                   reference_image=["1", 0], poses=["4", 0], method="skeleton", smoothing=True,
+                   fill_missing="reference", style="mimicmotion"),
+        "6": _node("PreviewImage", "Character's own pose", images=["5", 2]),
+        "7": _node("MotionComicSaveVideo", "Save pose video", images=["5", 1], fps=["2", 1],
+                   filename_prefix="motioncomic/pose_retarget", format="mp4", crf=19, quality=90, save_output=True),
+    }
+
+
 def _layout_generate(extra_options: bool) -> tuple[dict, list]:
     col = [40, 400, 800, 1240, 1640]
     layout = {"1": (col[0], 420, 320, 360), "2": (col[0], 140, 320, 220), "3": (col[1], 140, 360, 560)}
@@ -268,6 +287,19 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
                   "7": (780, 550, 400, 200), "8": (1220, 140, 320, 80), "9": (1220, 260, 340, 200),
                   "10": (1600, 140, 320, 320), "11": (1600, 500, 240, 60), "12": (1960, 140, 320, 110),
                   "13": (1960, 300, 280, 80), "14": (1960, 420, 360, 420)}
+    note_pose = (
+        "## Dance poses on the character's own body\n\n"
+        "1. **Load DWPose**: `yolox_l.onnx` and `dw-ll_ucoco_384.onnx` from huggingface.co/yzd-v/DWPose in "
+        "`models/dwpose/` (comfyui_controlnet_aux's `ckpts/yzd-v/DWPose/` is searched too).\n"
+        "2. **Extract Poses** runs the detector every 8 frames and tracks in between; frames without the dancer "
+        "keep the previous pose.\n"
+        "3. **Retarget Poses** keeps the character's bone lengths (a chibi stays a chibi) and the dancer's "
+        "angles, timing, zoom and travel. `method = global` is MimicMotion's own fit, for comparison.\n\n"
+        "The pose video is drawn as MimicMotion was trained (`style = dwpose` for OpenPose/DWPose ControlNets)."
+    )
+    pose_layout = {"1": (40, 420, 320, 360), "2": (40, 140, 320, 220), "3": (400, 140, 360, 130),
+                   "4": (400, 310, 360, 220), "5": (800, 140, 380, 260), "6": (800, 440, 300, 320),
+                   "7": (1220, 140, 360, 420)}
     return {
         "motioncomic_cogvideox_anime": (cogvideox_anime(), layout_c, [(col[0], 820, 720, 300, note_c),
                                                                      (col[3], 1000, 700, 300, NOTE_TAIL)],
@@ -290,6 +322,9 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "motioncomic_finish_clip": (post_only(), post_layout, [(1180, 140, 520, 260, note_p),
                                                                (1180, 440, 520, 300, NOTE_TAIL)],
                                     "Restore the face and interpolate an existing clip."),
+        "motioncomic_pose_retarget": (pose_retarget(), pose_layout, [(1220, 600, 520, 300, note_pose)],
+                                      "Extract a dance clip's poses and retarget them onto the character's "
+                                      "proportions: pose video for MimicMotion or a pose ControlNet."),
     }
 
 
@@ -309,6 +344,7 @@ THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_finish_clip": ("Face restore + interpolation", "fairy_girl.png", None),
     "motioncomic_cogvideox_t2v": ("CogVideoX text-to-video", None, "cogvideox"),
     "motioncomic_wan22_letterbox": ("Wan 2.2 5B (core) letterboxed", CHARACTER, "wan22"),
+    "motioncomic_pose_retarget": ("Dance poses on the character", CHARACTER, None),
 }
 
 

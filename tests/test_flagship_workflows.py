@@ -13,6 +13,7 @@ import tiny_cogvideox
 import tiny_faces
 import tiny_interpolation
 import tiny_opensora
+import tiny_poses
 import tiny_wan
 from api_runner import run_api_graph
 from motioncomic import host
@@ -41,12 +42,13 @@ def test_committed_files_match_the_source_and_validate(name):
 @pytest.fixture
 def studio(models_dir, tmp_path, monkeypatch, characters):
     """A models dir with every tiny model the flagships name, and their input files."""
-    for mod in (tiny_cogvideox, tiny_opensora, tiny_wan, tiny_faces, tiny_interpolation):
+    for mod in (tiny_cogvideox, tiny_opensora, tiny_wan, tiny_faces, tiny_interpolation, tiny_poses):
         mod.install_for_workflows(models_dir)
     inputs = tmp_path / "input"
     monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(inputs))
     monkeypatch.setenv("MOTIONCOMIC_OUTPUT_DIR", str(tmp_path / "output"))
     tiny_faces.make_workflow_inputs(inputs, n=6)
+    tiny_poses.make_workflow_inputs(inputs, n=8)
     shutil.copy(characters / flagship_graphs.CHARACTER, inputs / flagship_graphs.CHARACTER)
     return tmp_path
 
@@ -114,3 +116,18 @@ def test_finish_clip_flagship_runs_end_to_end(studio):
     assert interp.shape[0] == (count - 1) * 3 + 1 and new_fps == pytest.approx(fps * 3)
     saved, _ = read_video(host.output_dir() / out["7"][0])
     assert saved.shape[0] == interp.shape[0]
+
+
+def test_pose_retarget_flagship_runs_end_to_end(studio):
+    from motioncomic.media.video import read_video
+
+    api, out = _run("motioncomic_pose_retarget")
+    clip, fps, count = out["2"]
+    poses, extracted = out["4"]
+    assert len(poses) == count == 8 and poses.found.all() and tuple(extracted.shape) == tuple(clip.shape)
+    moved, pose_images, ref_pose = out["5"]
+    ref = out["1"][0]
+    assert moved.size == tuple(ref.shape[1:3]) and tuple(pose_images.shape[1:3]) == tuple(ref.shape[1:3])
+    assert float(ref_pose.max()) > 0.5  # the character's own pose was found and drawn
+    saved, back_fps = read_video(Path(out["7"][0]))
+    assert saved.shape[0] == count and back_fps == pytest.approx(fps)

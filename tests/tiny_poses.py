@@ -219,3 +219,29 @@ def dance_angles(n: int, seed: int = 0, amplitude: float = 0.8) -> np.ndarray:
     phase = rng.uniform(0, 2 * np.pi, (1, 17))
     amp = amplitude * np.array([0.2, 1, 1, 0.2, 1, 1, 0.1, 0.5, 0.5, 0.1, 0.5, 0.5, 0.3, 0.1, 0.1, 0.1, 0.1])[None]
     return amp * np.sin(2 * np.pi * freq * t + phase)
+
+
+REFERENCE_NAME = "motioncomic_pose_reference.png"
+CLIP_NAME = "motioncomic_dance.mp4"
+
+
+def dance_frames(n: int = 12, h: int = 180, w: int = 320):
+    """Frames of a green figure stepping right and growing (the tiny DWPose sees it)."""
+    for t in range(n):
+        x0, grow = 60 + 6 * t, 2 * t
+        yield person_frame(h, w, (x0, 20, x0 + 50 + grow, 150 + grow), seed=t)
+
+
+def make_workflow_inputs(input_dir: Path, n: int = 12) -> tuple[Path, Path]:
+    """The reference image (a tall figure) and the dance clip (H.264 mp4, 12 fps) the pose
+    workflow loads from ComfyUI's input folder."""
+    from PIL import Image
+
+    from motioncomic.media.video import write_video
+
+    input_dir = Path(input_dir)
+    input_dir.mkdir(parents=True, exist_ok=True)
+    ref = input_dir / REFERENCE_NAME
+    Image.fromarray(person_frame(400, 240, (70, 40, 170, 380), seed=99)).save(ref)
+    clip = write_video(dance_frames(n), input_dir / CLIP_NAME, 12)
+    return ref, Path(clip)
