@@ -159,7 +159,7 @@ def extract_frames(models: DWPoseModels, frames: Iterable, *, mode: str = "track
     scores: list[np.ndarray] = []
     found: list[bool] = []
     size = None
-    progress = host.Progress(total or 1, "poses")
+    progress = host.Progress(total, "poses") if total else None
     for i, frame in enumerate(frames):
         img = to_uint8_frame(frame)
         if size is None:
@@ -175,7 +175,7 @@ def extract_frames(models: DWPoseModels, frames: Iterable, *, mode: str = "track
             points.append(got[0])
             scores.append(got[1])
         found.append(got is not None)
-        if total:
+        if progress is not None:
             progress.step()
         else:
             host.check_cancel()

@@ -139,13 +139,19 @@ def render_poses(poses: Poses, style: str = "mimicmotion", indices: Iterable[int
     """Pose images as a ComfyUI IMAGE: float32 torch ``[N, H, W, 3]`` in 0..1 at ``poses.size``.
 
     ``indices`` selects frames (an engine can render one tile at a time); each frame is written
-    into the preallocated output, so only one drawing canvas exists at a time.
+    into the preallocated output, so only one drawing canvas exists at a time. Reports progress
+    and honours cancel per frame when there are more than 8.
     """
     import torch
+
+    from .. import host
 
     idx = list(range(len(poses)) if indices is None else indices)
     h, w = poses.size
     out = torch.empty((len(idx), h, w, 3), dtype=torch.float32)
+    progress = host.Progress(len(idx), "pose images") if len(idx) > 8 else None
     for k, img in enumerate(iter_render(poses, style, idx, parts)):
         out[k] = torch.from_numpy(img).float().div_(255.0)
+        if progress is not None:
+            progress.step()
     return out

@@ -154,3 +154,18 @@ def test_long_video_memory_is_flat(tmp_path):
         assert len(poses) == n and poses.found.all()
     keypoints = 2000 * 134 * 3 * 4 * 2  # the kept keypoints (points + scores, lists + stacked copy)
     assert peaks[2000] - peaks[200] < keypoints + 2_000_000, peaks
+
+
+def test_cancel_stops_extraction_and_rendering(dwpose):
+    from motioncomic.errors import Cancelled
+    from motioncomic.poses.render import render_poses
+
+    host.request_cancel()
+    with pytest.raises(Cancelled):
+        extract.extract_frames(dwpose, moving_clip(3), total=3)
+    poses = extract.extract_frames(dwpose, moving_clip(1))
+    many = type(poses)(poses.points.repeat(9, 0), poses.scores.repeat(9, 0), poses.size)
+    host.request_cancel()
+    with pytest.raises(Cancelled):
+        render_poses(many)
+    host.clear_cancel()
