@@ -1,8 +1,11 @@
 """Draw docs/images/pose_retarget.png: a 7-head dancer driving a 2.5-head chibi, three frames.
 
 Columns: the chibi reference's own skeleton, the driving skeleton, MimicMotion's global fit,
-ours (skeleton retargeting). The dancer steps towards the camera (x1.5 over the clip) and
-dances; all skeletons are synthetic (tests/tiny_poses.py), drawn in MimicMotion's style.
+per-bone ratios fixed on the first frame (the UniAnimate-DiT / Wan-Animate preprocessing idea,
+re-implemented here only for the picture), ours (skeleton retargeting). The dancer steps towards
+the camera (x1.5 over the clip) and dances; in the first frame the right forearm points at the
+camera (drawn at 40 % of its length). All skeletons are synthetic (tests/tiny_poses.py), drawn in
+MimicMotion's style.
 
     python3 docs/tools/pose_comparison.py [--out docs/images/pose_retarget.png]
 """
@@ -24,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import tiny_poses as tp  # noqa: E402
 from motioncomic.poses import retarget as rt  # noqa: E402
+from motioncomic.poses import skeleton as sk  # noqa: E402
 from motioncomic.poses.keypoints import Poses  # noqa: E402
 from motioncomic.poses.render import draw_frame  # noqa: E402
 
@@ -38,7 +42,24 @@ def driver(n: int = 48) -> Poses:
     for t in range(n):
         z = 1 + 0.5 * t / (n - 1)  # walks towards the camera
         parts.append(tp.skeleton(7, 90 * z, (288 + 40 * np.sin(t / 8), 200 + 60 * (z - 1)), ang[t:t + 1], size=SIZE))
-    return Poses(np.concatenate([p.points for p in parts]), np.concatenate([p.scores for p in parts]), SIZE, fps=24.0)
+    pts = np.concatenate([p.points for p in parts])
+    pts[0, 4] = pts[0, 3] + 0.4 * (pts[0, 4] - pts[0, 3])  # frame 0: forearm towards the camera
+    pts[0, 113:134] += pts[0, 4] - np.concatenate([p.points for p in parts])[0, 4]
+    return Poses(pts, np.concatenate([p.scores for p in parts]), SIZE, fps=24.0)
+
+
+def first_frame_ratios(ref: Poses, drv: Poses) -> Poses:
+    """Per-bone length ratios measured once on the first frame, applied to every frame."""
+    ratio = np.linalg.norm(sk.bone_vectors(ref.points[0]), axis=1) / np.linalg.norm(sk.bone_vectors(drv.points[0]), axis=1)
+    out = drv.points.astype(np.float64).copy()
+    vec = sk.bone_vectors(drv.points.astype(np.float64))
+    s = float(np.median(ratio))
+    root = ref.points[0, 1] + s * (drv.points[:, 1] - drv.points[0, 1])
+    unit = vec / np.linalg.norm(vec, axis=2, keepdims=True)
+    sk.forward(root, unit, np.linalg.norm(vec, axis=2) * ratio, out)
+    for anchor, sl in ((0, slice(24, 92)), (7, slice(92, 113)), (4, slice(113, 134))):
+        out[:, sl] = out[:, anchor, None] + (drv.points[:, sl] - drv.points[:, anchor, None]) * s
+    return Poses(out.astype(np.float32), drv.scores, ref.size, drv.found, drv.fps)
 
 
 def panel(p: Poses, i: int) -> np.ndarray:
@@ -60,8 +81,10 @@ def main() -> None:
     drv = driver()
     glob = rt.retarget(chibi, drv, rt.RetargetOptions(method="global"))
     ours = rt.retarget(chibi, drv)
+    ratios = first_frame_ratios(chibi, drv)
     cols = [("chibi reference", lambda i: panel(chibi, 0)), ("driver (7 heads)", lambda i: panel(drv, i)),
-            ("MimicMotion fit", lambda i: panel(glob, i)), ("ours", lambda i: panel(ours, i))]
+            ("MimicMotion fit", lambda i: panel(glob, i)), ("ratios of frame 0", lambda i: panel(ratios, i)),
+            ("ours", lambda i: panel(ours, i))]
     rows = []
     for r, i in enumerate(FRAMES):
         cells = [c(i) for _, c in cols]
