@@ -239,3 +239,23 @@ def test_keypoints_follow_the_letterbox_of_the_reference(mode, source):
         assert abs(xs.mean() - mx) < 1.0 and abs(ys.mean() - my) < 1.0
     with pytest.raises(MotionComicError, match="retarget the poses onto this reference first"):
         align.to_frame(poses.with_points(poses.points, size=(10, 10)), plan)
+
+
+def test_turning_to_profile_narrows_shoulders_and_hips_only():
+    """A non-frontal driver: as the dancer turns, shoulder and hip widths collapse in the image; the
+    character's do too, by the same fraction, while its limbs keep their lengths."""
+    ref = tp.skeleton(2.5, 150, (300, 300), size=(1024, 576))
+    base = tp.skeleton(7, 50, (500, 200), tp.dance_angles(20, 1, 0.3), size=(720, 1280))
+    pts = base.points.copy()
+    k = np.r_[np.ones(10), np.linspace(1, 0.1, 10)]  # frontal, then turning (full widths seen most of the clip)
+    chains = {2: [2, 3, 4, *range(113, 134)], 5: [5, 6, 7, *range(92, 113)],
+              8: [8, 9, 10, *range(21, 24)], 11: [11, 12, 13, *range(18, 21)]}
+    for t in range(20):
+        for root, chain in chains.items():
+            delta = (k[t] - 1) * (pts[t, root] - pts[t, 1])
+            pts[t, chain] += delta
+    out = rt.retarget(ref, base.with_points(pts), RAW)
+    got = lengths(out) / lengths(ref)
+    np.testing.assert_allclose(got[:, [0, 3]], np.stack([k, k], 1), rtol=1e-3)  # shoulders narrow with the turn
+    np.testing.assert_allclose(got[:, [1, 2, 4, 5, 7, 8, 10, 11]], 1.0, rtol=1e-3)  # limbs keep the reference's length
+    assert angle_diff(angles(out), angles(base.with_points(pts))).max() < 1e-4
