@@ -127,7 +127,10 @@ def register_model_folders() -> None:
     for kind, paths in _extra.items():
         for p in paths:
             folder_paths.add_model_folder_path(kind, str(p))
-    custom = [Path(p) for p in folder_paths.get_folder_paths("custom_nodes")]
+    try:
+        custom = [Path(p) for p in folder_paths.get_folder_paths("custom_nodes")]
+    except KeyError:
+        custom = []
     for kind in PACK_FOLDERS:
         known = folder_paths.folder_names_and_paths.get(kind, ([], set()))[0]
         for extra in pack_folders(kind, custom):

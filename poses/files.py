@@ -23,8 +23,11 @@ WHOLEBODY_POINTS = 133
 
 
 def choices(kind_hint: str) -> list[str]:
-    """ONNX files in the DWPose folders; detectors (``kind_hint="det"``) or pose models first."""
+    """ONNX files in the DWPose folders; detectors (``kind_hint="det"``) or pose models first
+    (one entry saying what is missing when there are none)."""
     files = host.list_files(KIND, [".onnx"])
+    if not files:
+        return [host.empty_choice("DWPose .onnx file", KIND)]
     is_det = [("yolo" in Path(f).name.lower()) for f in files]
     want = kind_hint == "det"
     return [f for f, d in zip(files, is_det) if d == want] + [f for f, d in zip(files, is_det) if d != want]

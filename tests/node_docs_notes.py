@@ -397,7 +397,7 @@ NOTES: dict[str, dict] = {
             "`device` auto.",
         ],
         "errors": [
-            ("`'yolox_l.onnx' not found. Looked in: …`", "download both files into `models/dwpose/`"),
+            ("`model 'yolox_l.onnx' not found in …`", "download both files into `models/dwpose/`"),
             ("`… is not a readable ONNX model … download it again`", "truncated file or an HTML error page"),
             ("`… is not a YOLOX person detector …` / `… looks like a detector …`", "the two files are swapped"),
             ("`… predicts 17 keypoints, not the 133 whole-body points …`", "use dw-ll_ucoco_384.onnx"),
