@@ -129,8 +129,5 @@ def test_pose_retarget_flagship_runs_end_to_end(studio):
     ref = out["1"][0]
     assert moved.size == tuple(ref.shape[1:3]) and tuple(pose_images.shape[1:3]) == tuple(ref.shape[1:3])
     assert float(ref_pose.max()) > 0.5  # the character's own pose was found and drawn
-    from motioncomic import host
-
-    path = Path(out["7"][0])  # Save Video returns the path relative to the output folder
-    saved, back_fps = read_video(path if path.is_absolute() else host.output_dir() / path)
+    saved, back_fps = read_video(host.output_dir() / out["7"][0])
     assert saved.shape[0] == count and back_fps == pytest.approx(fps)
