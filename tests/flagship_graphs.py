@@ -203,6 +203,22 @@ def pose_retarget() -> dict:
     }
 
 
+def pose_dance() -> dict:
+    """Character image + dance clip -> poses -> retarget -> MimicMotion -> face restore -> interpolate -> save."""
+    api = {k: v for k, v in pose_retarget().items() if k in ("1", "2", "3", "4", "5")}
+    api |= {
+        "6": _node("MotionComicLoadMimicMotion", "Load MimicMotion", model="MimicMotion_1-1.pth",
+                   svd_folder="stable-video-diffusion-img2vid-xt-1-1", pose_net="(auto)", version="1.1",
+                   dtype="auto", offload="model"),
+        "7": _node("MotionComicPoseToVideo", "Pose to Video (letterboxed)", model=["6", 0], reference_image=["1", 0],
+                   pose_images=["5", 1], driving_fps=["2", 1], seed=42, steps=25, cfg=2.0, resolution=576,
+                   sample_stride=2, fill="flow", tile_frames=0, tile_overlap=6, noise_aug_strength=0.0,
+                   reference_pose=["5", 2]),
+    }
+    api |= _tail(8, ["7", 0], ["7", 1], ["1", 0], "motioncomic/pose_dance", 2)
+    return api
+
+
 def _layout_generate(extra_options: bool) -> tuple[dict, list]:
     col = [40, 400, 800, 1240, 1640]
     layout = {"1": (col[0], 420, 320, 360), "2": (col[0], 140, 320, 220), "3": (col[1], 140, 360, 560)}
@@ -300,7 +316,25 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
     pose_layout = {"1": (40, 420, 320, 360), "2": (40, 140, 320, 220), "3": (400, 140, 360, 130),
                    "4": (400, 310, 360, 220), "5": (800, 140, 380, 260), "6": (800, 440, 300, 320),
                    "7": (1220, 140, 360, 420)}
+    note_dance = (
+        "## The character dances like the clip\n\n"
+        "1. **Load DWPose / Extract Poses / Retarget Poses**: the dancer's poses on the character's own "
+        "proportions (see the pose graph).\n"
+        "2. **Load MimicMotion**: `MimicMotion_1-1.pth` (tencent/MimicMotion) in `models/mimicmotion/` and the "
+        "`stable-video-diffusion-img2vid-xt-1-1` diffusers folder in `models/diffusers/`.\n"
+        "3. **Pose to Video**: character and poses letterboxed with one plan (short side 576), every other pose "
+        "sampled and the rest filled by optical flow, so the clip keeps the dance's frame rate; 25 steps, cfg 2.\n"
+        "4. **Face Restore** from the character image, **Interpolate** x2, **Save Video**."
+    )
+    dance_layout = dict(pose_layout)
+    dance_layout.pop("6"), dance_layout.pop("7")
+    dance_layout |= {"6": (1220, 140, 360, 260), "7": (1220, 440, 380, 520), "8": (1640, 140, 360, 220),
+                     "9": (1640, 400, 360, 560), "10": (2040, 140, 340, 130), "11": (2040, 310, 340, 200),
+                     "12": (2040, 550, 360, 420)}
     return {
+        "motioncomic_pose_dance": (pose_dance(), dance_layout, [(40, 820, 720, 320, note_dance)],
+                                   "Pose-driven animation: a dance clip's poses retargeted onto the character, "
+                                   "MimicMotion, face restore, interpolation, mp4."),
         "motioncomic_cogvideox_anime": (cogvideox_anime(), layout_c, [(col[0], 820, 720, 300, note_c),
                                                                      (col[3], 1000, 700, 300, NOTE_TAIL)],
                                         "CogVideoX anime image-to-video: expand prompt, letterboxed sampling, "
@@ -345,6 +379,7 @@ THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_cogvideox_t2v": ("CogVideoX text-to-video", None, "cogvideox"),
     "motioncomic_wan22_letterbox": ("Wan 2.2 5B (core) letterboxed", CHARACTER, "wan22"),
     "motioncomic_pose_retarget": ("Dance poses on the character", CHARACTER, None),
+    "motioncomic_pose_dance": ("MimicMotion: the character dances", CHARACTER, None),
 }
 
 

@@ -41,6 +41,9 @@ def _probe_dirs(root: Path) -> None:
         (d / "zz_probe_dir").mkdir(parents=True, exist_ok=True)
         for n in names + ["zz_probe_dir/model_index.json", "zz_probe_dir/config.json"]:
             (d / n).write_text("{}")
+        svd = d / "zz_probe_svd"  # folder lists that look inside model_index.json (SVD)
+        svd.mkdir(exist_ok=True)
+        (svd / "model_index.json").write_text('{"_class_name": "StableVideoDiffusionPipeline"}')
 
 
 @contextlib.contextmanager
