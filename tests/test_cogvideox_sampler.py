@@ -182,9 +182,11 @@ def test_nodes_called_directly(mdir, models, characters):
     import numpy as np
     from PIL import Image
 
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
     from motioncomic.samplers.framing import parse_color
-    from motioncomic.nodes.load_cogvideox import MotionComicLoadCogVideoX
+
+    MotionComicImageToVideo, MotionComicLoadCogVideoX = (_NODES["MotionComicImageToVideo"],
+                                                         _NODES["MotionComicLoadCogVideoX"])
 
     host.set_models_dir(mdir)
     spec = MotionComicLoadCogVideoX.INPUT_TYPES()["required"]

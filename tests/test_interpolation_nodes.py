@@ -7,7 +7,10 @@ import torch
 import tiny_interpolation as ti
 from motioncomic.errors import CheckpointError, ModelNotFoundError, MotionComicError
 from motioncomic.interpolation.base import Interpolator
-from motioncomic.nodes.interpolation import FLOW, MotionComicInterpolate, MotionComicLoadInterpolator
+from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+from motioncomic.nodes.interpolation import FLOW
+
+MotionComicInterpolate, MotionComicLoadInterpolator = _NODES["MotionComicInterpolate"], _NODES["MotionComicLoadInterpolator"]
 
 
 def test_node_definitions_have_tooltips_and_our_types():

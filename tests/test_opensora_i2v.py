@@ -35,8 +35,10 @@ def model(installed):
 def test_image_to_video_end_to_end_through_the_nodes(model, characters):
     from PIL import Image
 
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
-    from motioncomic.nodes.opensora_options import MotionComicOpenSoraOptions
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicImageToVideo, MotionComicOpenSoraOptions = (_NODES["MotionComicImageToVideo"],
+                                                           _NODES["MotionComicOpenSoraOptions"])
 
     assert model.family == "opensora" and model.name == "OpenSora-STDiT-v3" and model.text_tokens == 16
     src = sorted(p for p in characters.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))[0]
