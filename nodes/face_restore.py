@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from ._common import FACE_MODELS
 from ._schema import Boolean, Combo, Custom, Float, Image, Int, Node, Out
+from ._video import clip_in, video_out
 
 
 def restore(images, face_models, swap_strength, enhance_strength, codeformer_fidelity, mask_blur, mask_padding,
-            threshold, faces, tracking, detect_every, smoothing, crop_scale, debug_output, reference_image):
+            threshold, faces, tracking, detect_every, smoothing, crop_scale, debug_output, reference_image, fps, video):
     import numpy as np
     import torch
 
     from ..faces.pipeline import FaceOptions, restore_clip
 
-    frames = images.detach().cpu().float().numpy()
+    clip = clip_in(images, fps, video, "Face Restore")
+    frames = clip.frames.detach().cpu().numpy()
     reference = None
     if reference_image is not None:
         reference = reference_image[0].detach().cpu().float().numpy()[..., :3]
@@ -24,7 +26,8 @@ def restore(images, face_models, swap_strength, enhance_strength, codeformer_fid
     out, debug, _report = restore_clip(np.ascontiguousarray(frames[..., :3]), reference, face_models, options)
     if not len(debug):
         debug = np.zeros((1,) + out.shape[1:], np.float32)
-    return (torch.from_numpy(out), torch.from_numpy(debug))
+    restored = torch.from_numpy(out)
+    return (restored, torch.from_numpy(debug), video_out(restored, clip.fps, clip.audio))
 
 
 NODES = [Node(
@@ -33,7 +36,7 @@ NODES = [Node(
     "pasted back through a feathered mask). Frames without a face pass through unchanged.",
     restore,
     inputs=[
-        Image("images", "The clip's frames."),
+        Image("images", "The clip's frames (or connect 'video' instead).", optional=True),
         Custom("face_models", FACE_MODELS, "From Load Face Models."),
         Float("swap_strength", "How much of the swapped face is kept (0 = none, 1 = all).",
               default=1.0, min=0.0, max=1.0, step=0.05),
@@ -60,9 +63,15 @@ NODES = [Node(
                 "debug output is one black frame (saves a second copy of the clip in memory).", default=True),
         Image("reference_image", "The character image whose face identity is restored (first image of the batch). "
               "Needed for swapping; enhance-only works without.", optional=True),
+        Float("fps", "Frame rate of 'images', for the video output. A connected video keeps its own rate.",
+              default=8.0, min=0.1, max=240.0, step=0.1, optional=True),
+        Custom("video", "VIDEO", "The clip as a core VIDEO (e.g. from core Load Video) instead of 'images'; its "
+               "audio is carried to the video output unchanged.", optional=True),
     ],
     outputs=[
         Out("IMAGE", "images", "The frames with restored faces (same size and count)."),
         Out("IMAGE", "debug", "Each frame with the detected boxes (green), landmarks (yellow) and paste mask (red)."),
+        Out("VIDEO", "video", "The restored frames as a core VIDEO with the input's frame rate and audio (for core "
+            "Save Video / Create Video)."),
     ],
 )]

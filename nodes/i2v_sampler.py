@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ._common import I2V_OPTIONS, VIDEO_MODEL
 from ._schema import Boolean, Combo, Custom, Float, Image, Int, Node, Out, String
+from ._video import video_out
 
 
 def generate(model, image, prompt, negative_prompt, frames, steps, cfg, seed, framing, border_color, resolution,
@@ -16,7 +17,7 @@ def generate(model, image, prompt, negative_prompt, frames, steps, cfg, seed, fr
         cfg=cfg or None, seed=seed, framing=framing, fill=parse_color(border_color),
         resolution=resolution or None, resize_back=resize_back, options=opts,
     )
-    return (result.frames, result.fps, "\n".join(result.report))
+    return (result.frames, result.fps, "\n".join(result.report), video_out(result.frames, result.fps))
 
 
 NODES = [Node(
@@ -61,5 +62,7 @@ NODES = [Node(
         Out("IMAGE", "frames", "The generated frames, cropped to the character."),
         Out("FLOAT", "fps", "The model's frame rate."),
         Out("STRING", "report", "What was done: framing, token counts (truncation), sampler settings."),
+        Out("VIDEO", "video", "The frames as a core VIDEO at the model's frame rate (for core Save Video / Create "
+            "Video, or the video input of our stages)."),
     ],
 )]

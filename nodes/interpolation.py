@@ -5,6 +5,7 @@ import logging
 
 from ._common import INTERPOLATOR
 from ._schema import Combo, Custom, Float, Image, Int, Node, Out
+from ._video import clip_in, video_out
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def load(model, dtype="auto", device="auto"):
     return (interp,)
 
 
-def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold):
+def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold, video):
+    """More frames at a proportionally higher rate: the duration, and any audio, stay as they were."""
     from ..errors import MotionComicError
     from ..interpolation.base import Interpolator
     from ..interpolation.clip import interpolate as interpolate_clip
@@ -57,13 +59,14 @@ def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_thr
     if not 0.0 <= float(scene_cut_threshold) <= 1.0:
         raise MotionComicError(f"scene_cut_threshold must be in 0..1 (0 = off), got {scene_cut_threshold}")
     thr = float(scene_cut_threshold)
-    out = interpolate_clip(images, int(multiplier), model=interpolator, fps=float(fps),
+    clip = clip_in(images, fps, video, "Interpolate")
+    out = interpolate_clip(clip.frames, int(multiplier), model=interpolator, fps=clip.fps,
                            target_fps=float(target_fps) if target_fps else None,
                            cuts="auto" if thr > 0 else None, cut_threshold=thr)
     log.info("interpolated %d -> %d frames (%d synthesised, cuts at %s) with %s, %.3g -> %.3g fps",
-             images.shape[0], out.frames.shape[0], len(out.synthesized), out.cuts or "none",
-             interpolator.name, fps, out.fps)
-    return (out.frames, float(out.fps))
+             clip.frames.shape[0], out.frames.shape[0], len(out.synthesized), out.cuts or "none",
+             interpolator.name, clip.fps, out.fps)
+    return (out.frames, float(out.fps), video_out(out.frames, out.fps, clip.audio))
 
 
 NODES = [
@@ -94,9 +97,10 @@ NODES = [
         "in-betweens there repeat the nearest original).",
         interpolate,
         inputs=[
-            Image("images", "The clip's frames (at least 2, all the same size)."),
-            Float("fps", "Frame rate of the input clip. Connect the sampler's or Load Video's fps output.",
-                  default=8.0, min=0.1, max=240.0, step=0.1),
+            Image("images", "The clip's frames (at least 2, all the same size), or connect 'video' instead.",
+                  optional=True),
+            Float("fps", "Frame rate of 'images'. Connect the sampler's or Load Video's fps output. A connected "
+                  "video uses its own rate.", default=8.0, min=0.1, max=240.0, step=0.1),
             Custom("interpolator", INTERPOLATOR, "From Load Interpolator."),
             Int("multiplier", "Frame-rate multiplier: 2 doubles it (8 -> 16 fps), 3 triples it. Gives "
                 "(N-1)*multiplier+1 frames. Ignored when target_fps is set.", default=2, min=2, max=16, step=1),
@@ -106,10 +110,15 @@ NODES = [
             Float("scene_cut_threshold", "Scene-cut detection (colour-histogram change between neighbours, 0..1). "
                   "Across a detected cut nothing is blended. 0 = off; 0.4 catches real cuts but not fast motion; "
                   "lower = more cuts.", default=0.4, min=0.0, max=1.0, step=0.01),
+            Custom("video", "VIDEO", "The clip as a core VIDEO (e.g. from core Load Video) instead of 'images' + "
+                   "'fps'; its audio is carried to the video output unchanged (the duration does not change).",
+                   optional=True),
         ],
         outputs=[
             Out("IMAGE", "images", "The frames with the in-betweens added."),
             Out("FLOAT", "fps", "The new frame rate (connect to Save Video)."),
+            Out("VIDEO", "video", "The interpolated clip as a core VIDEO at the new rate, with the input's audio "
+                "(for core Save Video / Create Video)."),
         ],
     ),
 ]

@@ -49,7 +49,7 @@ def test_image_to_video_end_to_end_through_the_nodes(model, characters):
     image = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255.0)[None]
     before = image.clone()
     (opts,) = MotionComicOpenSoraOptions().build("144p", "loop", 6.5, 3.0, "pan left", 24.0, True)
-    frames, fps, report = MotionComicImageToVideo().generate(
+    frames, fps, report, _ = MotionComicImageToVideo().generate(
         model, image, "She waves, smiling!", "", 17, 2, 0.0, 3, "pad", "#000000", 0, False, options=opts)
     h, w = image.shape[1:3]
     assert frames.shape[0] == 17 and frames.shape[-1] == 3 and fps == 24.0
