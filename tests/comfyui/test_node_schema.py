@@ -138,3 +138,52 @@ def test_live_definitions_equal_the_legacy_rendering(object_info):
             assert live["output_tooltips"] == list(cls.OUTPUT_TOOLTIPS), node_id
             assert live["output_node"] == bool(cls.OUTPUT_NODE), node_id
             assert live["description"] == cls.DESCRIPTION and live["category"] == cls.CATEGORY, node_id
+
+
+def test_workflow_saved_with_the_legacy_definitions_matches_the_live_server(object_info):
+    """A graph saved before the schema move and the VIDEO inputs (tests/data/legacy_workflows)."""
+    from workflow_check import check_api, check_ui
+
+    legacy = ROOT / "tests" / "data" / "legacy_workflows"
+    assert check_ui(json.loads((legacy / "motioncomic_finish_clip.json").read_text()), object_info) == []
+    assert check_api(json.loads((legacy / "motioncomic_finish_clip.api.json").read_text()), object_info) == []
+
+
+_PREVIEW_PROBE = r"""
+import importlib.util, json, sys
+comfy_dir, pack, method = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.argv = [sys.argv[0], "--cpu", "--preview-method", method, "--preview-size", "300"]
+sys.path.insert(0, comfy_dir)
+import comfy.options
+comfy.options.enable_args_parsing()
+import comfy.model_management, folder_paths  # what makes host.in_comfyui() true
+spec = importlib.util.spec_from_file_location("motioncomic", pack + "/__init__.py", submodule_search_locations=[pack])
+m = importlib.util.module_from_spec(spec); sys.modules["motioncomic"] = m; spec.loader.exec_module(m)
+import numpy as np, torch
+import latent_preview
+from comfy.latent_formats import SDXL
+from motioncomic import host
+from motioncomic.samplers import preview as P
+out = {"settings": list(host.preview_settings()), "previewer": P.previewer_for("opensora") is not None}
+fmt = SDXL()
+core = latent_preview.Latent2RGBPreviewer(fmt.latent_rgb_factors, fmt.latent_rgb_factors_bias)
+x = torch.randn(1, 4, 24, 32, generator=torch.Generator().manual_seed(0)) * 0.8
+theirs = np.asarray(core.decode_latent_to_preview(x), np.int16)
+ours = P.latent_to_rgb(x[0], np.asarray(fmt.latent_rgb_factors, np.float32), np.asarray(fmt.latent_rgb_factors_bias, np.float32))
+out["max_diff"] = int(np.abs(theirs - ours).max())
+out["same_format"] = core.decode_latent_to_preview_image("JPEG", x)[0] == "JPEG"
+print("PROBE" + json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("method", ["auto", "none"])
+def test_previews_follow_comfyuis_preview_method_and_match_core_latent2rgb(method):
+    """Inside ComfyUI, --preview-method decides; our linear map equals core's Latent2RGBPreviewer."""
+    python = os.environ.get("COMFYUI_PYTHON") or sys.executable
+    r = subprocess.run([python, "-c", _PREVIEW_PROBE, os.environ["COMFYUI_DIR"], str(ROOT), method],
+                       capture_output=True, text=True, timeout=300, cwd=os.environ["COMFYUI_DIR"])
+    line = [x for x in r.stdout.splitlines() if x.startswith("PROBE")]
+    assert line, r.stdout + r.stderr
+    got = json.loads(line[-1][5:])
+    assert got["settings"] == [method, 300] and got["previewer"] == (method != "none")
+    assert got["max_diff"] <= 1 and got["same_format"]
