@@ -162,6 +162,8 @@ NOTES: dict[str, dict] = {
             "ST-DiT (with Open-Sora Options): 51 frames (2 s), 30 steps, cfg 7, 24 fps.",
             "`prompt`: 50–200 words of English describing motion (use Expand Prompt); `framing` pad.",
             "`scheduler` DPM with `dynamic_cfg` on, or DDIM with it off.",
+            "A live preview of the clip's middle frame shows on the node at every step when ComfyUI runs with "
+            "`--preview-method auto` (docs/previews.md); the `video` output connects to core Save Video.",
         ],
         "errors": [
             ("`50 frames is not possible … Nearest valid: 49`", "use the suggested count (1.0: 8N+1, 1.5: 16N+1, "
