@@ -34,7 +34,7 @@ def _tail(first: int, frames_src: list, fps_src: list, reference: list, prefix: 
         b: _node("MotionComicFaceRestore", "Face Restore (from the input image)", images=frames_src,
                  face_models=[a, 0], swap_strength=0.8, enhance_strength=0.6, codeformer_fidelity=0.7,
                  mask_blur=0.3, mask_padding=0, threshold=0.5, faces="largest", tracking=True, detect_every=5,
-                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference),
+                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference, fps=8.0),
         c: _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
                  dtype="auto", device="auto"),
         d: _node("MotionComicInterpolate", "Interpolate", images=[b, 0], fps=fps_src, interpolator=[c, 0],
