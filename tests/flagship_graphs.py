@@ -34,7 +34,7 @@ def _tail(first: int, frames_src: list, fps_src: list, reference: list, prefix: 
         b: _node("MotionComicFaceRestore", "Face Restore (from the input image)", images=frames_src,
                  face_models=[a, 0], swap_strength=0.8, enhance_strength=0.6, codeformer_fidelity=0.7,
                  mask_blur=0.3, mask_padding=0, threshold=0.5, faces="largest", tracking=True, detect_every=5,
-                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference, fps=8.0),
+                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference, fps=fps_src),
         c: _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
                  dtype="auto", device="auto"),
         d: _node("MotionComicInterpolate", "Interpolate", images=[b, 0], fps=fps_src, interpolator=[c, 0],
@@ -178,7 +178,7 @@ def core_video() -> dict:
     tail = _tail(3, None, None, ["1", 0], "", 3)
     restore, interp = tail["4"], tail["6"]
     del restore["inputs"]["images"], interp["inputs"]["images"], interp["inputs"]["fps"]
-    restore["inputs"]["video"] = ["2", 0]
+    restore["inputs"] |= {"video": ["2", 0], "fps": 8.0}  # a VIDEO brings its own rate
     interp["inputs"] |= {"fps": 8.0, "video": ["4", 2]}
     return {
         "1": _node("LoadImage", "Reference image (the character as drawn)", image="motioncomic_face_reference.png"),

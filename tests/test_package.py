@@ -88,10 +88,14 @@ def test_registers_through_exactly_one_path():
 
 
 def test_nodes_are_declared_once():
-    """Node files hold declarations only: no hand-written INPUT_TYPES or define_schema anywhere."""
+    """Node files hold declarations only: no hand-written INPUT_TYPES or define_schema anywhere, except
+    the modules still written as legacy classes (nodes.LEGACY_CLASSES, read by from_legacy)."""
+    from motioncomic.nodes import LEGACY_CLASSES
+
+    legacy = {cls.__module__.rsplit(".", 1)[-1] + ".py" for cls in LEGACY_CLASSES.values()}
     offenders = []
     for py in sorted((ROOT / "nodes").glob("*.py")):
-        if py.name == "_schema.py":
+        if py.name == "_schema.py" or py.name in legacy:
             continue
         for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and node.name in ("INPUT_TYPES", "define_schema", "execute"):
