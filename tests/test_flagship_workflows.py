@@ -89,13 +89,13 @@ def test_wan_flagship_runs_end_to_end(studio):
     api, out = _run("motioncomic_wan_anime", {"4": {"frames": 9, "steps": 2, "resolution": 64}})
     prompt, status = out["3"]
     assert prompt.strip() and status.startswith("fallback") and "/512" in status  # umT5 budget, measured
-    frames, fps, report = out["4"]
+    frames, fps, report, _video = out["4"]
     assert fps == 24.0 and frames.shape[0] == 9
     src = out["1"][0]
     # the frame of the area nearest the tall character's aspect, cropped back: the character keeps its shape
     assert abs(frames.shape[2] / frames.shape[1] - src.shape[2] / src.shape[1]) < 2 / frames.shape[2]
     assert "Wan ti2v-5b" in report and "framing pad" in report
-    interp, new_fps = out["8"]
+    interp, new_fps, _video = out["8"]
     assert interp.shape[0] == (9 - 1) * 2 + 1 and new_fps == 48.0
     from motioncomic.media.video import read_video
 
