@@ -130,7 +130,7 @@ def test_rife_files_are_listed_and_loaded_by_their_tensors(models_dir):
     for name in ("rife49.pth", "flownet.pkl"):
         (interp,) = MotionComicLoadInterpolator().load(name, "auto", "cpu")
         assert interp.name == "rife 4.7-4.9" and not interp.midpoint_only
-    frames, fps = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
+    frames, fps, _ = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
     assert frames.shape == (4, 24, 40, 3) and fps == 36.0 and torch.isfinite(frames).all()
     torch.save({"model": torch.nn.Conv2d(3, 3, 3).state_dict()}, models_dir / "vfi" / "other.pth")
     with pytest.raises(CheckpointError, match="neither a RIFE nor an SGM-VFI checkpoint"):
