@@ -2,11 +2,34 @@
 
 ComfyUI imports this file. It must stay light: node modules import torch/diffusers only when a
 node runs. Relative imports only (ComfyUI has its own top-level ``nodes`` module).
+
+Registration: a ComfyUI with the current node schema (``comfy_api.latest``, 0.3.48 and later) gets
+``comfy_entrypoint`` and ``io.ComfyNode`` classes. ComfyUI reads ``NODE_CLASS_MAPPINGS`` first and
+then ignores ``comfy_entrypoint``, so that name is exported only where the schema is missing (older
+ComfyUI, ``MOTIONCOMIC_NODE_API=legacy``, or no ComfyUI: tests, the CLI).
 """
-from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from . import nodes as _nodes
+from .nodes._schema import schema_api as _schema_api
 from .version import __version__
 
 WEB_DIRECTORY = "./web"
+_API = _schema_api()
+
+if _API is not None:
+    _io, _ComfyExtension = _API
+
+    class MotionComicExtension(_ComfyExtension):
+        async def get_node_list(self) -> list:
+            return _nodes.schema_nodes(_io)
+
+    async def comfy_entrypoint() -> "MotionComicExtension":
+        return MotionComicExtension()
+
+    __all__ = ["comfy_entrypoint", "WEB_DIRECTORY", "__version__"]
+else:
+    NODE_CLASS_MAPPINGS = _nodes.NODE_CLASS_MAPPINGS
+    NODE_DISPLAY_NAME_MAPPINGS = _nodes.NODE_DISPLAY_NAME_MAPPINGS
+    __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY", "__version__"]
 
 try:  # inside ComfyUI: make our model folders known to folder_paths
     from . import host as _host
@@ -30,5 +53,3 @@ except Exception:  # pragma: no cover - registration must never break ComfyUI's 
     import logging
 
     logging.getLogger(__name__).exception("motioncomic: could not register model folders or routes")
-
-__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY", "__version__"]

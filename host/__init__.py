@@ -8,7 +8,7 @@ a process-wide cancel flag (``request_cancel``).
 
 - ``folders``: the one confined model resolver ``find_model`` and the cached choice lists.
 - ``memory``: devices, ``on_device``, ``place``, ``manage`` (ComfyUI's model management).
-- ``progress``: ``Progress`` and cancel.  ``outputs``: ``save_path``.  ``routes``: HTTP routes.
+- ``progress``: ``Progress``, cancel and the live-preview setting.  ``outputs``: ``save_path``.  ``routes``: HTTP routes.
 
 Everything is imported lazily so that importing the pack stays cheap.
 """
@@ -26,5 +26,7 @@ from .memory import (  # noqa: F401
 )
 from .outputs import check_output_prefix, metadata_disabled, relative_to_output, save_path  # noqa: F401
 from .presence import in_comfyui  # noqa: F401
-from .progress import Progress, cancel_exceptions, check_cancel, clear_cancel, request_cancel  # noqa: F401
+from .progress import (  # noqa: F401
+    Progress, cancel_exceptions, check_cancel, clear_cancel, preview_settings, request_cancel,
+)
 from .routes import register_get_route  # noqa: F401

@@ -33,6 +33,21 @@ def check_cancel() -> None:
         raise Cancelled("cancelled by the user")
 
 
+def preview_settings() -> tuple[str, int]:
+    """``(method, max_size)`` for live previews while sampling: ComfyUI's ``--preview-method``
+    (``none``, its default, ``auto``, ``latent2rgb``, ``taesd``) and ``--preview-size`` inside ComfyUI;
+    ``("none", 0)`` standalone, so headless runs spend nothing on previews."""
+    if not in_comfyui():
+        return "none", 0
+    try:
+        from comfy.cli_args import args
+
+        method = getattr(args.preview_method, "value", args.preview_method)
+        return str(method or "none"), int(getattr(args, "preview_size", 512) or 512)
+    except Exception:  # an unexpected ComfyUI layout: no previews rather than a failure
+        return "none", 0
+
+
 def cancel_exceptions() -> tuple[type[BaseException], ...]:
     """Exception types that mean "cancelled" here (for cleanup code)."""
     types: list[type[BaseException]] = [Cancelled]

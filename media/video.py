@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import host
 from ..errors import MotionComicError
+from .audio import AUDIO_CODECS, ffmpeg_input as audio_input, fit_audio
 from .metadata import ffmetadata_text, scrub_secrets
 
 log = logging.getLogger(__name__)
@@ -107,12 +108,15 @@ class VideoWriter:
 
     ``with VideoWriter(path, fps) as w: w.write(frame) ...`` — the file appears at ``path`` only
     when the block ends without an exception. ``metadata`` (str → str or JSON-able) is scrubbed of
-    secrets and written where the container supports it (mp4, webm; not webp/gif).
+    secrets and written where the container supports it (mp4, webm; not webp/gif). ``audio``
+    (``(samples [C, S] float32, sample_rate)``) is muxed into mp4 (AAC) and webm (Opus) as given
+    (``write_video`` first fits it to the frames' duration); webp/gif cannot hold it.
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, fmt: str | None = None, *,
                  crf: int | None = None, quality: int | None = None,
-                 metadata: dict[str, Any] | None = None, loop: int = 0):
+                 metadata: dict[str, Any] | None = None, loop: int = 0,
+                 audio: tuple[np.ndarray, int] | None = None):
         self.path = Path(path)
         self.fmt = format_for(self.path, fmt)
         self.fps = float(fps)
@@ -133,6 +137,10 @@ class VideoWriter:
             raise MotionComicError(f"the output folder {folder} is not writable. Choose a writable folder.")
         self._tmp = folder / f".{self.path.stem}.partial-{os.getpid()}-{threading.get_ident()}{self.path.suffix}"
         self._meta_file = folder / f"{self._tmp.name}.ffmeta" if self.metadata else None
+        if audio is not None and self.fmt not in AUDIO_CODECS:
+            raise MotionComicError(f"{self.fmt} cannot hold audio: choose mp4 or webm to keep the sound")
+        self.audio = audio
+        self._audio_file = folder / f"{self._tmp.name}.f32" if audio is not None else None
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self, h: int, w: int) -> None:
@@ -142,13 +150,20 @@ class VideoWriter:
         oh, ow = self._out_hw
         cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{ow}x{oh}", "-r", self._rate, "-i", "-"]
+        maps, n_inputs = [], 1
         if self._meta_file is not None:
             try:
                 self._meta_file.write_text(ffmetadata_text(self.metadata), encoding="utf-8")
             except OSError as exc:
                 raise MotionComicError(f"cannot write into {self.path.parent}: {exc}") from exc
-            cmd += ["-f", "ffmetadata", "-i", str(self._meta_file), "-map_metadata", "1", "-map", "0:v"]
-        cmd += _encoder_args(self.fmt, self.crf, self.quality, self.loop)
+            cmd += ["-f", "ffmetadata", "-i", str(self._meta_file)]
+            maps += ["-map_metadata", str(n_inputs), "-map", "0:v"]
+            n_inputs += 1
+        if self._audio_file is not None:
+            cmd += audio_input(self._audio_file, *self.audio)
+            maps += ([] if "0:v" in maps else ["-map", "0:v"]) + ["-map", f"{n_inputs}:a"]
+            maps += AUDIO_CODECS[self.fmt]
+        cmd += maps + _encoder_args(self.fmt, self.crf, self.quality, self.loop)
         cmd += ["-r", self._rate, str(self._tmp)]
         log.debug("ffmpeg: %s", " ".join(cmd))
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -205,8 +220,9 @@ class VideoWriter:
             msg = self._error_text()
             self._cleanup()
             raise MotionComicError(f"ffmpeg failed writing {self.path.name} (exit {rc}): {msg}")
-        if self._meta_file is not None:
-            self._meta_file.unlink(missing_ok=True)
+        for side in (self._meta_file, self._audio_file):
+            if side is not None:
+                side.unlink(missing_ok=True)
         os.replace(self._tmp, self.path)
         return self.path
 
@@ -222,8 +238,9 @@ class VideoWriter:
 
     def _cleanup(self) -> None:
         self._tmp.unlink(missing_ok=True)
-        if self._meta_file is not None:
-            self._meta_file.unlink(missing_ok=True)
+        for side in (self._meta_file, self._audio_file):
+            if side is not None:
+                side.unlink(missing_ok=True)
 
     def __enter__(self) -> "VideoWriter":
         return self
@@ -237,15 +254,19 @@ class VideoWriter:
 
 def write_video(frames: Iterable[Any], path: str | os.PathLike, fps: float, fmt: str | None = None, *,
                 crf: int | None = None, quality: int | None = None,
-                metadata: dict[str, Any] | None = None, loop: int = 0, progress: bool = True) -> Path:
-    """Write ``frames`` (``[N,H,W,3]`` float 0..1 / uint8, or any iterable of ``[H,W,3]`` frames).
+                metadata: dict[str, Any] | None = None, loop: int = 0, progress: bool = True,
+                audio: tuple[np.ndarray, int] | None = None) -> Path:
+    """Write ``frames`` (``[N,H,W,3]`` float 0..1 / uint8, or any iterable of ``[H,W,3]`` frames),
+    with ``audio`` (``(samples [C, S], sample_rate)``, mp4/webm only) muxed in when given.
 
     Honours cancel between frames (``host.check_cancel``); on cancel or error no file is left.
     Returns the written path.
     """
     total = len(frames) if hasattr(frames, "__len__") else 0
+    if audio is not None and total:
+        audio = (fit_audio(audio[0], audio[1], total, fps), audio[1])
     bar = host.Progress(total, f"encode {Path(path).name}") if progress and total else None
-    w = VideoWriter(path, fps, fmt, crf=crf, quality=quality, metadata=metadata, loop=loop)
+    w = VideoWriter(path, fps, fmt, crf=crf, quality=quality, metadata=metadata, loop=loop, audio=audio)
     with w:
         for f in frames:
             w.write(f)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .. import host
 from ..errors import MotionComicError
 from .options import build_options
+from .preview import previewer_for
 from .vae_tiling import decode_tiled_on_oom
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ def denoise(model, latents, image_latents, embeds, opts: CogOptions, generator, 
     ofs = None if tcfg.ofs_embed_dim is None else latents.new_full((1,), fill_value=2.0)
     image_in = None if image_latents is None else torch.cat([image_latents] * 2) if do_cfg else image_latents
     progress = host.Progress(len(timesteps), "CogVideoX")
+    preview = previewer_for("cogvideox")  # None unless ComfyUI asks for previews
     guidance, old_pred = opts.cfg, None
     with model.on_device("transformer") as tr, lora_applied(model, tr), torch.no_grad():
         for i, t in enumerate(timesteps):
@@ -186,12 +188,13 @@ def denoise(model, latents, image_latents, embeds, opts: CogOptions, generator, 
             if isinstance(sched, CogVideoXDPMScheduler):
                 latents, old_pred = sched.step(noise, old_pred, t, timesteps[i - 1] if i > 0 else None,
                                                latents, **extra, return_dict=False)
-            else:
-                latents = sched.step(noise, t, latents, **extra, return_dict=False)[0]
+                clean = old_pred
+            else:  # DDIM: (previous sample, predicted clean sample)
+                latents, clean = sched.step(noise, t, latents, **extra, return_dict=False)[:2]
             latents = latents.to(embeds.dtype)
             if opts.callback is not None:
                 opts.callback(i + 1, len(timesteps))
-            progress.step()
+            progress.step(preview=preview(clean) if preview is not None else None)
     return latents
 
 

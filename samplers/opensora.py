@@ -24,6 +24,7 @@ from typing import Any, Callable
 from .. import host
 from ..errors import MotionComicError
 from .options import build_options
+from .preview import previewer_for
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def denoise(model, prep: dict, num_frames: int, opts: OpenSoraOptions):
         return sample_rflow(stdit, prep["z"], prep["y"].to(model.device), prep["mask"].to(model.device),
                             steps=opts.steps, cfg_scale=opts.cfg, height=prep["nominal"][0], width=prep["nominal"][1],
                             num_frames=num_frames, fps=opts.fps, frame_mask=prep["frame_mask"], progress=bar,
-                            callback=cb)
+                            callback=cb, preview=previewer_for("opensora"))
 
 
 def decode(model, z, num_frames: int):

@@ -72,13 +72,16 @@ def null_caption(model, batch: int) -> torch.Tensor:
 def sample_rflow(model, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None, *, steps: int = 30,
                  cfg_scale: float = 7.0, height: int, width: int, num_frames: int, fps: float = 24.0,
                  frame_mask: torch.Tensor | None = None, use_transform: bool = True,
-                 progress: bool | Progress = True, callback: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
+                 progress: bool | Progress = True, callback: Callable[[int, torch.Tensor], None] | None = None,
+                 preview: Callable[[torch.Tensor], object] | None = None) -> torch.Tensor:
     """Denoise ``z`` [B, C, T, h, w] (noise, with conditioning latents already written into the
     frames where ``frame_mask`` [B, T] is False) and return the clean latents (float32).
 
     ``y`` [B, 1, L, C_caption] caption features, ``mask`` [B, L] its token mask (1 = real token);
     ``height``/``width`` the pixel frame (bucket size), ``num_frames`` the pixel frame count.
-    ``progress`` reports each step and honours cancel (ComfyUI interrupt / ``host.request_cancel``).
+    ``progress`` reports each step and honours cancel (ComfyUI interrupt / ``host.request_cancel``);
+    ``preview`` (``samplers/preview.Previewer``) turns the clean-latent estimate of each step into
+    the image sent with it.
     """
     B = z.shape[0]
     dtype = model.dtype if hasattr(model, "dtype") else torch.float32
@@ -108,5 +111,10 @@ def sample_rflow(model, z: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | N
             z = torch.where(x_mask[:, None, :, None, None], z, x0)
         if callback is not None:
             callback(i, z)
-        bar.step()
+        # rectified flow: z_t = x0 + (t / T) * (noise - x0) and v = x0 - noise, so x0 = z_t + (t / T) v
+        clean = None
+        if preview is not None:
+            est = x0 + v * (t / NUM_TIMESTEPS)[:, None, None, None, None]
+            clean = preview(est if x_mask is None else torch.where(x_mask[:, None, :, None, None], est, x0))
+        bar.step(preview=clean)
     return z

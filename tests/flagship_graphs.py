@@ -34,7 +34,7 @@ def _tail(first: int, frames_src: list, fps_src: list, reference: list, prefix: 
         b: _node("MotionComicFaceRestore", "Face Restore (from the input image)", images=frames_src,
                  face_models=[a, 0], swap_strength=0.8, enhance_strength=0.6, codeformer_fidelity=0.7,
                  mask_blur=0.3, mask_padding=0, threshold=0.5, faces="largest", tracking=True, detect_every=5,
-                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference),
+                 smoothing=2.0, crop_scale=0.0, debug_output=False, reference_image=reference, fps=fps_src),
         c: _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
                  dtype="auto", device="auto"),
         d: _node("MotionComicInterpolate", "Interpolate", images=[b, 0], fps=fps_src, interpolator=[c, 0],
@@ -173,6 +173,22 @@ def wan22_letterbox() -> dict:
     }
 
 
+def core_video() -> dict:
+    """Core LoadVideo -> our Face Restore and Interpolate on the VIDEO type -> core SaveVideo (sound kept)."""
+    tail = _tail(3, None, None, ["1", 0], "", 3)
+    restore, interp = tail["4"], tail["6"]
+    del restore["inputs"]["images"], interp["inputs"]["images"], interp["inputs"]["fps"]
+    restore["inputs"] |= {"video": ["2", 0], "fps": 8.0}  # a VIDEO brings its own rate
+    interp["inputs"] |= {"fps": 8.0, "video": ["4", 2]}
+    return {
+        "1": _node("LoadImage", "Reference image (the character as drawn)", image="motioncomic_face_reference.png"),
+        "2": _node("LoadVideo", "Clip with sound (core Load Video)", file="motioncomic_face_clip_sound.mp4"),
+        "3": tail["3"], "4": restore, "5": tail["5"], "6": interp,
+        "7": _node("SaveVideo", "Save Video (core, keeps the sound)", video=["6", 2],
+                   filename_prefix="motioncomic/finished_video", format="auto", codec="auto"),
+    }
+
+
 NOTE_TAIL = (
     "### Face restore, then interpolate\n\n"
     "**Face Restore** finds the face in the *input image* and in every frame, swaps the drawn identity back "
@@ -268,6 +284,12 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "(720 or 0 = the model's 704x1280), letterboxed and cropped back; 49 frames = 2 s at 24 fps, 30 steps, "
         "cfg 5. More frames: any 4N+1 (121 = 5 s)."
     )
+    note_v = (
+        "## Finish a clip with its soundtrack (core video nodes)\n\n"
+        "Core **Load Video** gives a VIDEO (frames, frame rate and audio). Face Restore and Interpolate take it on "
+        "their `video` input and hand a VIDEO on: the sound is carried unchanged, interpolation triples the frame "
+        "rate and keeps the duration. Core **Save Video** writes the mp4 with the sound."
+    )
     note_p = (
         "## Finish an existing clip\n\n"
         "Load a clip from ComfyUI's `input/` folder and the character image it should look like. Face Restore "
@@ -359,6 +381,10 @@ def graphs() -> dict[str, tuple[dict, dict, list, str]]:
         "motioncomic_pose_retarget": (pose_retarget(), pose_layout, [(1220, 600, 520, 300, note_pose)],
                                       "Extract a dance clip's poses and retarget them onto the character's "
                                       "proportions: pose video for MimicMotion or a pose ControlNet."),
+        "motioncomic_finish_video": (core_video(), post_layout | {"7": (800, 550, 360, 360)},
+                                     [(1180, 140, 520, 260, note_v), (1180, 440, 520, 300, NOTE_TAIL)],
+                                     "Core Load Video -> face restore -> interpolate -> core Save Video, with "
+                                     "the clip's sound."),
     }
 
 
@@ -380,6 +406,7 @@ THUMBS = {  # name -> (title, character image, model frame rule)
     "motioncomic_wan22_letterbox": ("Wan 2.2 5B (core) letterboxed", CHARACTER, "wan22"),
     "motioncomic_pose_retarget": ("Dance poses on the character", CHARACTER, None),
     "motioncomic_pose_dance": ("MimicMotion: the character dances", CHARACTER, None),
+    "motioncomic_finish_video": ("Core video with sound: restore + interpolate", "fairy_girl.png", None),
 }
 
 

@@ -106,6 +106,8 @@ NOTES: dict[str, dict] = {
             "`codeformer_fidelity` 0.5–0.7; `mask_blur` 0.3; `threshold` 0.5 (0.3 for hard anime faces).",
             "`tracking` on, `detect_every` 5 (2–3 for fast motion), `smoothing` 2.",
             "Connect the character image as `reference_image`; `debug_output` off for long clips.",
+            "A core VIDEO on `video` (e.g. core Load Video) instead of `images`: the `video` output keeps its frame "
+            "rate and audio, for core Save Video.",
         ],
         "errors": [
             ("`No detector finds a face in the reference image …`", "use a clearer near-frontal reference, lower "
@@ -113,6 +115,8 @@ NOTES: dict[str, dict] = {
             ("`The face swapper needs a recogniser …`", "choose an ArcFace ONNX as `recogniser` in Load Face Models"),
             ("`Face swap needs a reference image with a face …`", "connect `reference_image`, or set swapper to none"),
             ("`None of the detector candidates is usable: …`", "the detector files could not be opened: see the log"),
+            ("`… the video has no frames` / `… frames differ in size …`", "check the VIDEO upstream"),
+            ("`… connect either 'images' or 'video', not both`", "connect exactly one clip input"),
             ("faces flicker between frames", "keep `tracking` on, raise `smoothing`"),
             ("a seam around the face", "raise `mask_blur`; for hair/hands over the face add a mask model"),
         ],
@@ -162,6 +166,8 @@ NOTES: dict[str, dict] = {
             "ST-DiT (with Open-Sora Options): 51 frames (2 s), 30 steps, cfg 7, 24 fps.",
             "`prompt`: 50–200 words of English describing motion (use Expand Prompt); `framing` pad.",
             "`scheduler` DPM with `dynamic_cfg` on, or DDIM with it off.",
+            "A live preview of the clip's middle frame shows on the node at every step when ComfyUI runs with "
+            "`--preview-method auto` (docs/previews.md); the `video` output connects to core Save Video.",
         ],
         "errors": [
             ("`50 frames is not possible … Nearest valid: 49`", "use the suggested count (1.0: 8N+1, 1.5: 16N+1, "
@@ -363,10 +369,15 @@ NOTES: dict[str, dict] = {
         "typical": [
             "`multiplier` 2 (8 → 16 fps) or 3 (8 → 24 fps); or `target_fps` 24 from CogVideoX 1.0's 8 fps.",
             "`scene_cut_threshold` 0.4 (0 = off). Connect `fps` from the sampler or Load Video.",
+            "Or connect a core VIDEO to `video` (its frame rate is used, its audio passes to the `video` output "
+            "unchanged: the duration stays the same).",
         ],
         "errors": [
             ("`interpolation needs at least 2 frames, got 1`", "give a clip, not a single image"),
             ("`frames of different sizes …`", "resize or crop the frames to one size first"),
+            ("`… the video has no frames`", "the VIDEO decoded to nothing: check the file / upstream node"),
+            ("`… connect either 'images' or 'video', not both`", "connect exactly one clip input"),
+            ("`… frames differ in size (frame 0 is WxH, frame N is WxH)`", "resize the frames to one size first"),
             ("`target fps … must be above the input fps`", "interpolation only adds frames; 0 uses the multiplier"),
             ("`interpolator must come from Load Interpolator`", "connect Load Interpolator's output"),
             ("`scene_cut_threshold must be in 0..1 …`", "an API prompt sent a value out of range"),

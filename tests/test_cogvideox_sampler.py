@@ -182,9 +182,11 @@ def test_nodes_called_directly(mdir, models, characters):
     import numpy as np
     from PIL import Image
 
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
     from motioncomic.samplers.framing import parse_color
-    from motioncomic.nodes.load_cogvideox import MotionComicLoadCogVideoX
+
+    MotionComicImageToVideo, MotionComicLoadCogVideoX = (_NODES["MotionComicImageToVideo"],
+                                                         _NODES["MotionComicLoadCogVideoX"])
 
     host.set_models_dir(mdir)
     spec = MotionComicLoadCogVideoX.INPUT_TYPES()["required"]
@@ -195,7 +197,7 @@ def test_nodes_called_directly(mdir, models, characters):
     pil = Image.open(characters / "game_character_fullbody.png").convert("RGBA")
     image = torch.from_numpy(np.asarray(pil, dtype=np.float32) / 255.0)[None]
     before = image.clone()
-    frames, fps, report = MotionComicImageToVideo().generate(
+    frames, fps, report, _ = MotionComicImageToVideo().generate(
         vm, image, PROMPT, "", 9, 2, 6.0, 3, "pad", "#ffffff", 0, False, scheduler="DPM", dynamic_cfg=True)
     assert torch.equal(image, before)  # input untouched
     assert frames.dtype == torch.float32 and frames.shape[0] == 9 and fps == 8.0
@@ -213,8 +215,10 @@ def test_loader_node_defers_weights_until_the_sampler_checked_its_inputs(models_
     from PIL import Image
 
     from motioncomic.errors import MotionComicError
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
-    from motioncomic.nodes.load_cogvideox import MotionComicLoadCogVideoX
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicImageToVideo, MotionComicLoadCogVideoX = (_NODES["MotionComicImageToVideo"],
+                                                         _NODES["MotionComicLoadCogVideoX"])
 
     tc.install_for_workflows(models_dir)
     (model,) = MotionComicLoadCogVideoX().load(tc.WORKFLOW_MODEL, "(from model folder)", "(from model folder)",

@@ -7,7 +7,10 @@ import torch
 import tiny_interpolation as ti
 from motioncomic.errors import CheckpointError, ModelNotFoundError, MotionComicError
 from motioncomic.interpolation.base import Interpolator
-from motioncomic.nodes.interpolation import FLOW, MotionComicInterpolate, MotionComicLoadInterpolator
+from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+from motioncomic.nodes.interpolation import FLOW
+
+MotionComicInterpolate, MotionComicLoadInterpolator = _NODES["MotionComicInterpolate"], _NODES["MotionComicLoadInterpolator"]
 
 
 def test_node_definitions_have_tooltips_and_our_types():
@@ -18,7 +21,7 @@ def test_node_definitions_have_tooltips_and_our_types():
         for spec in cls.INPUT_TYPES()["required"].values():
             assert spec[1]["tooltip"]
     assert MotionComicLoadInterpolator.RETURN_TYPES == ("MOTIONCOMIC_INTERPOLATOR",)
-    assert MotionComicInterpolate.RETURN_TYPES == ("IMAGE", "FLOAT")
+    assert MotionComicInterpolate.RETURN_TYPES == ("IMAGE", "FLOAT", "VIDEO")
     assert "MOTIONCOMIC_INTERPOLATOR" == MotionComicInterpolate.INPUT_TYPES()["required"]["interpolator"][0]
 
 
@@ -36,19 +39,19 @@ def test_flow_clip_through_both_nodes():
     assert isinstance(interp, Interpolator) and not interp.midpoint_only
     keys = ti.clip(range(4), h=48, w=64)
     before = keys.clone()
-    frames, fps = MotionComicInterpolate().interpolate(keys, 8.0, interp, 3, 0.0, 0.4)
+    frames, fps, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 3, 0.0, 0.4)
     assert frames.shape == (10, 48, 64, 3) and frames.dtype == torch.float32 and fps == 24.0
     assert torch.equal(keys, before) and torch.equal(frames[3], keys[1]) and torch.equal(frames[9], keys[3])
-    frames, fps = MotionComicInterpolate().interpolate(keys, 24.0, interp, 2, 60.0, 0.0)
+    frames, fps, _ = MotionComicInterpolate().interpolate(keys, 24.0, interp, 2, 60.0, 0.0)
     assert fps == 60.0 and frames.shape[0] == 3 * 5 // 2 + 1
 
 
 def test_interpolate_node_holds_frames_at_a_cut():
     (interp,) = MotionComicLoadInterpolator().load(FLOW)
     keys = ti.clip([0, 1, 2, 3], h=48, w=64, cut_at=1.5)
-    frames, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.4)
+    frames, _, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.4)
     assert torch.equal(frames[3], keys[2])  # between 1 and 2: a held copy, not a blend
-    off, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.0)
+    off, _, _ = MotionComicInterpolate().interpolate(keys, 8.0, interp, 2, 0.0, 0.0)
     assert not torch.equal(off[3], keys[2]) and not torch.equal(off[3], keys[1])
 
 
@@ -78,7 +81,7 @@ def test_load_sgm_vfi_checkpoint_through_the_node(models_dir):
     (interp,) = MotionComicLoadInterpolator().load("ours-1-2-points.pkl", "auto", "cpu")
     assert interp.midpoint_only and interp.multiple == 32
     keys = torch.rand(3, 40, 56, 3)
-    frames, fps = MotionComicInterpolate().interpolate(keys, 12.0, interp, 2, 0.0, 0.0)
+    frames, fps, _ = MotionComicInterpolate().interpolate(keys, 12.0, interp, 2, 0.0, 0.0)
     assert frames.shape == (5, 40, 56, 3) and fps == 24.0 and torch.equal(frames[4], keys[2])
     assert torch.isfinite(frames).all()
     # the wrong file and a missing one
@@ -104,7 +107,7 @@ def test_shipped_api_workflow_runs_in_process(tmp_path, monkeypatch, models_dir)
     ti.make_workflow_inputs(tmp_path / "input")
     graph = json.loads((Path(__file__).parents[1] / "workflows" / "api" / "interpolate_clip.json").read_text())
     res = run_api_graph(graph)
-    frames, fps = res["3"]
+    frames, fps, _ = res["3"]
     assert frames.shape == (17, 96, 128, 3) and fps == 16.0
     assert torch.equal(frames[::2], res["1"][0])  # decoded originals pass through unchanged
     saved = [p for p in (tmp_path / "output").rglob("*.mp4")]
@@ -127,7 +130,7 @@ def test_rife_files_are_listed_and_loaded_by_their_tensors(models_dir):
     for name in ("rife49.pth", "flownet.pkl"):
         (interp,) = MotionComicLoadInterpolator().load(name, "auto", "cpu")
         assert interp.name == "rife 4.7-4.9" and not interp.midpoint_only
-    frames, fps = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
+    frames, fps, _ = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
     assert frames.shape == (4, 24, 40, 3) and fps == 36.0 and torch.isfinite(frames).all()
     torch.save({"model": torch.nn.Conv2d(3, 3, 3).state_dict()}, models_dir / "vfi" / "other.pth")
     with pytest.raises(CheckpointError, match="neither a RIFE nor an SGM-VFI checkpoint"):

@@ -6,8 +6,9 @@ import pytest
 from motioncomic import host
 from motioncomic.errors import Cancelled, MotionComicError
 from motioncomic.media import video
-from motioncomic.nodes.load_video import MotionComicLoadVideo
-from motioncomic.nodes.save_video import MotionComicSaveVideo
+from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+MotionComicLoadVideo, MotionComicSaveVideo = _NODES["MotionComicLoadVideo"], _NODES["MotionComicSaveVideo"]
 
 
 @pytest.fixture

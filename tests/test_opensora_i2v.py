@@ -35,8 +35,10 @@ def model(installed):
 def test_image_to_video_end_to_end_through_the_nodes(model, characters):
     from PIL import Image
 
-    from motioncomic.nodes.i2v_sampler import MotionComicImageToVideo
-    from motioncomic.nodes.opensora_options import MotionComicOpenSoraOptions
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicImageToVideo, MotionComicOpenSoraOptions = (_NODES["MotionComicImageToVideo"],
+                                                           _NODES["MotionComicOpenSoraOptions"])
 
     assert model.family == "opensora" and model.name == "OpenSora-STDiT-v3" and model.text_tokens == 16
     src = sorted(p for p in characters.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))[0]
@@ -47,7 +49,7 @@ def test_image_to_video_end_to_end_through_the_nodes(model, characters):
     image = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255.0)[None]
     before = image.clone()
     (opts,) = MotionComicOpenSoraOptions().build("144p", "loop", 6.5, 3.0, "pan left", 24.0, True)
-    frames, fps, report = MotionComicImageToVideo().generate(
+    frames, fps, report, _ = MotionComicImageToVideo().generate(
         model, image, "She waves, smiling!", "", 17, 2, 0.0, 3, "pad", "#000000", 0, False, options=opts)
     h, w = image.shape[1:3]
     assert frames.shape[0] == 17 and frames.shape[-1] == 3 and fps == 24.0

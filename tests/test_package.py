@@ -72,3 +72,44 @@ def test_pyproject_dependencies_match_requirements_txt():
     norm = lambda s: s.replace(" ", "").replace("'", '"')  # noqa: E731
     assert sorted(norm(d) for d in deps if not d.startswith("torch")) == sorted(norm(r) for r in reqs)
     assert not any(d.startswith("torch=") for d in deps), "the pack must not pin torch"
+
+
+def test_registers_through_exactly_one_path():
+    """Without ComfyUI's comfy_api the package exports the legacy mappings and no comfy_entrypoint
+    (ComfyUI would ignore the entrypoint of a module that has NODE_CLASS_MAPPINGS)."""
+    import motioncomic
+    from motioncomic.nodes import SPECS
+    from motioncomic.nodes._schema import schema_api
+
+    assert schema_api() is None
+    assert not hasattr(motioncomic, "comfy_entrypoint")
+    assert list(motioncomic.NODE_CLASS_MAPPINGS) == list(SPECS)
+    assert all(cls.SPEC is SPECS[k] for k, cls in motioncomic.NODE_CLASS_MAPPINGS.items())
+
+
+def test_nodes_are_declared_once():
+    """Node files hold declarations only: no hand-written INPUT_TYPES or define_schema anywhere, except
+    the modules still written as legacy classes (nodes.LEGACY_CLASSES, read by from_legacy)."""
+    from motioncomic.nodes import LEGACY_CLASSES
+
+    legacy = {cls.__module__.rsplit(".", 1)[-1] + ".py" for cls in LEGACY_CLASSES.values()}
+    offenders = []
+    for py in sorted((ROOT / "nodes").glob("*.py")):
+        if py.name == "_schema.py" or py.name in legacy:
+            continue
+        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in ("INPUT_TYPES", "define_schema", "execute"):
+                offenders.append(f"{py.name}:{node.lineno} {node.name}")
+    assert offenders == []
+
+
+def test_hooks_keep_the_argument_names_comfyui_reads():
+    """ComfyUI passes VALIDATE_INPUTS only the inputs its signature names (and range-checks the rest)."""
+    import inspect
+
+    from motioncomic import NODE_CLASS_MAPPINGS
+
+    load = NODE_CLASS_MAPPINGS["MotionComicLoadVideo"]
+    assert inspect.getfullargspec(load.VALIDATE_INPUTS).args == ["cls", "video"]
+    assert "not found" in load.VALIDATE_INPUTS(video="no_such_clip.mp4")
+    assert inspect.getfullargspec(NODE_CLASS_MAPPINGS["MotionComicExpandPrompt"].IS_CHANGED).varkw

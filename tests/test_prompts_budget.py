@@ -127,7 +127,9 @@ def test_node_counts_with_the_video_models_tokenizer(spm_tok):
     """Connected to a CogVideoX-1.5 video model, the node takes its family and budget and measures
     with its T5 tokenizer (the real loaders keep it as ``components["tokenizer"]``)."""
     from motioncomic.loaders.video_model import FrameCounts, FrameSpec, VideoModel
-    from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicExpandPrompt = _NODES["MotionComicExpandPrompt"]
 
     vm = VideoModel(family="cogvideox", variant="1.5-i2v", components={"tokenizer": spm_tok}, dtype=None,
                     device="cpu", frame=FrameSpec("aspect_range", short=768, long_max=1360),

@@ -167,7 +167,9 @@ def test_remote_hosts_go_through_the_configured_proxy(server, monkeypatch):
 def test_node_end_to_end(server, monkeypatch):
     import torch
 
-    from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicExpandPrompt = _NODES["MotionComicExpandPrompt"]
 
     monkeypatch.setattr("motioncomic.prompts.cache._default", PromptCache())
     node = MotionComicExpandPrompt()
@@ -191,7 +193,9 @@ def test_node_end_to_end(server, monkeypatch):
 
 
 def test_node_stores_only_the_env_var_name_and_workflows_hold_no_keys():
-    from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicExpandPrompt = _NODES["MotionComicExpandPrompt"]
 
     spec = MotionComicExpandPrompt.INPUT_TYPES()
     names = set(spec["required"]) | set(spec["optional"])
@@ -213,7 +217,9 @@ def _expand_nodes(data) -> list[str]:
     """api_key_env values of expand nodes in a UI-format or API-format workflow."""
     found = []
     if isinstance(data, dict) and "nodes" in data:  # UI format: widgets_values in input order
-        from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+        from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+        MotionComicExpandPrompt = _NODES["MotionComicExpandPrompt"]
 
         order = list(MotionComicExpandPrompt.INPUT_TYPES()["required"])
         for n in data["nodes"]:

@@ -82,7 +82,9 @@ def test_missing_local_model_falls_back_naming_the_folder(llm_models):
 
 
 def test_node_local_backend_with_video_model_tokenizer(llm_models, monkeypatch):
-    from motioncomic.nodes.expand_prompt import MotionComicExpandPrompt
+    from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
+
+    MotionComicExpandPrompt = _NODES["MotionComicExpandPrompt"]
 
     monkeypatch.setattr("motioncomic.prompts.cache._default", PromptCache())
     tok = tp.build_t5_tokenizer()

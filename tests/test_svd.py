@@ -116,6 +116,6 @@ def test_nodes_called_directly(mdir):
 
     assert MotionComicLoadSVD.INPUT_TYPES()["required"]["model"][0] == [tm.SVD_FOLDER]
     (vm,) = MotionComicLoadSVD().load(tm.SVD_FOLDER, "fp32", "none")
-    frames, fps, report = MotionComicImageToVideo().generate(vm, torch.rand(1, 50, 70, 3), "", "", 3, 1, 0.0, 0,
+    frames, fps, report, _video = MotionComicImageToVideo().generate(vm, torch.rand(1, 50, 70, 3), "", "", 3, 1, 0.0, 0,
                                                              "pad", "#000000", 64, False)
     assert frames.shape[0] == 3 and fps == 7.0 and "SVD: 3 frames" in report

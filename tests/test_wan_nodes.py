@@ -36,7 +36,7 @@ def test_loader_describes_then_the_sampler_loads(wan_dir):
                                            "#000000", 64, False)
     assert "transformer" not in vm.components
     (opts,) = MotionComicWanOptions().build("default", "Euler", 3.0, 0.0, 0.0)
-    frames, fps, report = MotionComicImageToVideo().generate(
+    frames, fps, report, _video = MotionComicImageToVideo().generate(
         vm, torch.rand(1, 90, 40, 3), "she waves", "", 5, 2, 5.0, 0, "pad", "#000000", 64, False, options=opts)
     assert fps == 24.0 and frames.shape[0] == 5 and vm.components["transformer"] is not None
     assert "FlowMatchEulerDiscreteScheduler shift 3.0" in report

@@ -32,6 +32,8 @@ WORKFLOW_FILES = {
 }
 REFERENCE_NAME = "motioncomic_face_reference.png"
 CLIP_NAME = "motioncomic_face_clip.mp4"
+#: The same clip with a soundtrack (a 440/660 Hz stereo tone as long as the frames), for core Load Video.
+SOUND_CLIP_NAME = "motioncomic_face_clip_sound.mp4"
 
 
 # --------------------------------------------------------------------------- synthetic faces
@@ -291,9 +293,12 @@ def clip_frames(n: int = 12, h: int = 240, w: int = 320, size: int = 64, seed: i
 
 def make_workflow_inputs(input_dir: Path, n: int = 12) -> tuple[Path, Path]:
     """Write the reference image and the clip the API workflow loads into ``input_dir``
-    (ComfyUI's input/): a PNG with one synthetic face and an H.264 mp4 of :func:`clip_frames`."""
+    (ComfyUI's input/): a PNG with one synthetic face and an H.264 mp4 of :func:`clip_frames`, and the
+    same clip with a :func:`tone` soundtrack (written by our ffmpeg writer) for core Load Video."""
     import imageio_ffmpeg
     from PIL import Image
+
+    from motioncomic.media.video import write_video
 
     input_dir = Path(input_dir)
     input_dir.mkdir(parents=True, exist_ok=True)
@@ -309,4 +314,11 @@ def make_workflow_inputs(input_dir: Path, n: int = 12) -> tuple[Path, Path]:
     for f in frames:
         writer.send(np.ascontiguousarray(f))
     writer.close()
+    write_video(frames, input_dir / SOUND_CLIP_NAME, 8.0, "mp4", audio=tone(len(frames) / 8.0), progress=False)
     return ref_path, clip_path
+
+
+def tone(seconds: float, rate: int = 44100) -> tuple[np.ndarray, int]:
+    """A stereo test tone (440 Hz left, 660 Hz right, amplitude 0.5): ``(samples [2, S], rate)``."""
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (0.5 * np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)])).astype(np.float32), rate

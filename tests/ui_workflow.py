@@ -56,8 +56,8 @@ def build_ui(api: dict, layout: dict[str, tuple[int, int, int, int]], notes=(), 
                 if _is_link(value):
                     slot["link"] = len(links) + 1
                     links.append([len(links) + 1, int(value[0]), value[1], int(nid), len(inputs) - 1, None])
-            if widget and value is None and section == "required":
-                raise KeyError(f"node {nid} ({spec['class_type']}): the API prompt lacks required input {name!r}")
+            if widget and value is None:  # the frontend queues optional widgets too: the twins would differ
+                raise KeyError(f"node {nid} ({spec['class_type']}): the API prompt lacks the {section} widget {name!r}")
             if widget:
                 values.append(opts.get("default") if _is_link(value) or value is None else value)
                 if kind == "INT" and (opts.get("control_after_generate") or name in ("seed", "noise_seed")):

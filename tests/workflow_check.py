@@ -212,7 +212,7 @@ def check_api(prompt: dict, defs: dict) -> list[str]:
 
 # --------------------------------------------------------------------------- UI format
 def _widget_plan(d: dict) -> list[tuple[str, str, list | None, dict]]:
-    return [(name, kind, options, opts) for name, (kind, options, opts, _s) in _inputs(d).items()
+    return [(name, kind, options, {**opts, "_section": sec}) for name, (kind, options, opts, sec) in _inputs(d).items()
             if kind in PRIMITIVES and not opts.get("forceInput")]
 
 
@@ -280,6 +280,8 @@ def _check_widgets(where: str, plan, values: list) -> list[str]:
     problems, i = [], 0
     for name, kind, options, opts in plan:
         if i >= len(values):
+            if all(o["_section"] == "optional" for *_x, o in plan[plan.index((name, kind, options, opts)):]):
+                return problems  # saved before these optional widgets existed: the frontend keeps their defaults
             return problems + [f"{where}: widgets_values too short: nothing for {name!r}"]
         problems += _check_value(where, name, kind, options, opts, values[i])
         i += 1

@@ -50,6 +50,9 @@ def test_ui_workflow_opens_intact_in_the_frontend(path, opened_workflow):
         if isinstance(want, list) and isinstance(got, list) and len(got) == len(want) + 1 \
                 and got[-1] in UPLOAD_VALUES:
             got = got[:-1]  # the upload button's value, added by the frontend when it serializes
+        if isinstance(want, list) and isinstance(got, list) and len(got) > len(want) \
+                and _same(got[:len(want)], want):
+            got = got[:len(want)]  # saved before optional widgets were added: the frontend appends their defaults
         if isinstance(want, list) and not _same(got, want):
             shifted.append(f"node {n['id']} ({n['type']}): file {want} -> frontend {got}")
     assert shifted == [], "\n".join(shifted)

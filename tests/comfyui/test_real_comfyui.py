@@ -45,6 +45,8 @@ def with_unprovided_files(object_info: dict) -> dict:
             opts = spec[0] if isinstance(spec[0], list) else spec[1].setdefault("options", [])
             opts.extend(sorted(NOT_PROVIDED - set(opts)))
     return info
+#: Workflows whose input clip has a soundtrack that must reach the saved file (core VIDEO path).
+KEEPS_SOUND = {"motioncomic_finish_video.json"}
 
 
 def test_object_info_lists_all_our_nodes(object_info):
@@ -104,6 +106,13 @@ def test_api_workflow_runs_unmodified(path, server, server_log, tmp_path):
             w, h = info["size"]
             assert 8 <= w <= 4096 and 8 <= h <= 4096, (f, info)
             assert 0 < info["fps"] <= 240, (f, info)
+            if path.name in KEEPS_SOUND:  # core LoadVideo -> our stages (VIDEO) -> core SaveVideo
+                from motioncomic.media.audio import read_audio
+
+                sound = read_audio(f)
+                assert sound is not None, f"{f.name} lost the input clip's sound"
+                duration = info["frames"] / info["fps"]
+                assert abs(sound[0].shape[1] / sound[1] - duration) < 0.25, (f, duration)
 
 
 def test_unknown_node_is_reported_readably(server):
