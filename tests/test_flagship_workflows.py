@@ -12,6 +12,7 @@ import flagship_graphs
 import tiny_cogvideox
 import tiny_faces
 import tiny_interpolation
+import tiny_mimicmotion
 import tiny_opensora
 import tiny_poses
 import tiny_wan
@@ -42,7 +43,7 @@ def test_committed_files_match_the_source_and_validate(name):
 @pytest.fixture
 def studio(models_dir, tmp_path, monkeypatch, characters):
     """A models dir with every tiny model the flagships name, and their input files."""
-    for mod in (tiny_cogvideox, tiny_opensora, tiny_wan, tiny_faces, tiny_interpolation, tiny_poses):
+    for mod in (tiny_cogvideox, tiny_opensora, tiny_wan, tiny_faces, tiny_interpolation, tiny_poses, tiny_mimicmotion):
         mod.install_for_workflows(models_dir)
     inputs = tmp_path / "input"
     monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(inputs))
@@ -158,3 +159,17 @@ def test_core_video_flagship_keeps_the_sound_and_the_duration(studio):
     assert sound.shape[1] / rate == pytest.approx(frames.shape[0] / fps, abs=1.5 / fps)
     mid = slice(rate // 4, rate // 2)
     assert np.sqrt((sound[:, mid] ** 2).mean(1)) == pytest.approx(np.sqrt((want[:, mid] ** 2).mean(1)), rel=0.05)
+
+
+def test_pose_dance_flagship_runs_end_to_end(studio):
+    """Character + dance clip -> poses -> retarget -> MimicMotion -> face restore -> interpolate -> save."""
+    from motioncomic.media.video import read_video
+
+    api, out = _run("motioncomic_pose_dance", {"7": {"resolution": 64, "steps": 2}})
+    clip, fps, count = out["2"]
+    frames, out_fps = out["7"][0], out["7"][1]
+    assert frames.shape[0] == count and out_fps == pytest.approx(fps)  # the dance's frame rate is kept
+    ref = out["1"][0]
+    assert abs(frames.shape[2] / frames.shape[1] - ref.shape[2] / ref.shape[1]) < 0.05  # cropped back: not stretched
+    saved, back_fps = read_video(host.output_dir() / out["12"][0])
+    assert saved.shape[0] == (count - 1) * 2 + 1 and back_fps == pytest.approx(fps * 2)

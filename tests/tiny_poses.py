@@ -232,6 +232,17 @@ def dance_frames(n: int = 12, h: int = 180, w: int = 320):
         yield person_frame(h, w, (x0, 20, x0 + 50 + grow, 150 + grow), seed=t)
 
 
+def _face_on(img, x: int, y: int, size: int) -> None:
+    """Draw tiny_faces' synthetic face (what its tiny detectors see) onto a uint8 RGB image in place."""
+    import numpy as np
+
+    import tiny_faces
+
+    f = img[y:y + size, x:x + size].astype(np.float32) / 255
+    tiny_faces.draw_face(f, 0, 0, size)
+    img[y:y + size, x:x + size] = (f * 255).round().astype(img.dtype)
+
+
 def make_workflow_inputs(input_dir: Path, n: int = 12) -> tuple[Path, Path]:
     """The reference image (a tall figure) and the dance clip (H.264 mp4, 12 fps) the pose
     workflow loads from ComfyUI's input folder."""
@@ -242,6 +253,8 @@ def make_workflow_inputs(input_dir: Path, n: int = 12) -> tuple[Path, Path]:
     input_dir = Path(input_dir)
     input_dir.mkdir(parents=True, exist_ok=True)
     ref = input_dir / REFERENCE_NAME
-    Image.fromarray(person_frame(400, 240, (70, 40, 170, 380), seed=99)).save(ref)
+    figure = person_frame(400, 240, (70, 40, 170, 380), seed=99)
+    _face_on(figure, 100, 8, 40)  # a face the tiny face detector finds, for Face Restore in the dance chain
+    Image.fromarray(figure).save(ref)
     clip = write_video(dance_frames(n), input_dir / CLIP_NAME, 12)
     return ref, Path(clip)
