@@ -182,9 +182,11 @@ def call(node: Node, *args, **kwargs):
     """Run ``node`` the way both renderings do: inputs not sent (an unlinked optional socket, a widget
     added after the workflow was saved, a direct caller's omission) arrive as their declared default
     (None for optional sockets), so run functions need no defaults of their own."""
-    bound = inspect.signature(node.run).bind_partial(*args, **kwargs).arguments
+    # what the caller sent: positional arguments bound to names, and every keyword (a run function read
+    # from a legacy class takes ``**kwargs``, so binding alone would not name them)
+    sent = set(inspect.signature(node.run).bind_partial(*args, **kwargs).arguments) | set(kwargs)
     for i in inputs_of(node):
-        if i.name not in bound and (i.optional or i.default is not None):
+        if i.name not in sent and (i.optional or i.default is not None):
             kwargs[i.name] = i.default
     return node.run(*args, **kwargs)
 

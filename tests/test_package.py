@@ -113,3 +113,22 @@ def test_hooks_keep_the_argument_names_comfyui_reads():
     assert inspect.getfullargspec(load.VALIDATE_INPUTS).args == ["cls", "video"]
     assert "not found" in load.VALIDATE_INPUTS(video="no_such_clip.mp4")
     assert inspect.getfullargspec(NODE_CLASS_MAPPINGS["MotionComicExpandPrompt"].IS_CHANGED).varkw
+
+
+def test_nodes_read_from_legacy_classes_receive_the_values_sent():
+    """A node registered through ``from_legacy`` gets the values ComfyUI sends, not its defaults."""
+    from motioncomic.nodes._schema import call, from_legacy
+
+    class Echo:
+        FUNCTION, RETURN_TYPES = "run", ("STRING", "INT")
+
+        @classmethod
+        def INPUT_TYPES(cls):  # noqa: N802
+            return {"required": {"prompt": ("STRING", {"default": ""}), "n": ("INT", {"default": 1})},
+                    "optional": {"extra": ("INT", {"default": 5})}}
+
+        def run(self, prompt, n, extra=None):
+            return (prompt, n + (extra or 0))
+
+    node = from_legacy(Echo, "Echo", "Echo")
+    assert call(node, prompt="she waves", n=2) == ("she waves", 7)  # optional filled, sent ones kept
