@@ -230,12 +230,14 @@ def decide(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "to
 
 def compose(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor", t: float,
             choice: "torch.Tensor", confidence: "torch.Tensor") -> "torch.Tensor":
-    """The frame at ``t``: both frames warped with the chosen mix of the two flow estimates, blended
-    ``(1-t, t)``, leaning to the cross-fade where the confidence is low. ``[1, 3, H, W]`` in 0..1."""
+    """The frame at ``t``: both frames warped with the chosen mix of the two flow estimates (the
+    sharper sample of ``backwarp(sharp=True)``), blended ``(1-t, t)``, leaning to the cross-fade
+    where the confidence is low. ``[1, 3, H, W]`` in 0..1."""
     from .warp import backwarp
 
     (p0, p1), (s0, s1) = _candidates(f01, f10, t)
-    out = (1 - t) * backwarp(i0, p0 + choice * (s0 - p0)) + t * backwarp(i1, p1 + choice * (s1 - p1))
+    out = ((1 - t) * backwarp(i0, p0 + choice * (s0 - p0), sharp=True)
+           + t * backwarp(i1, p1 + choice * (s1 - p1), sharp=True))
     fade = (1 - t) * i0 + t * i1
     return (fade + confidence * (out - fade)).clamp_(0, 1)
 
