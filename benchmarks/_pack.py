@@ -72,3 +72,54 @@ def import_heavy() -> None:
     import diffusers  # noqa: F401
     import torch  # noqa: F401
     import transformers  # noqa: F401
+
+
+def import_tests() -> None:
+    """Put ``tests/`` on the path and import its conftest (which imports the checkout as ``motioncomic``),
+    for benchmarks that build the suite's tiny models."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import conftest  # noqa: F401
+
+
+def write_random_safetensors(path: Path, model_cls, config: dict, rename=None, dtype=None) -> int:
+    """A random-weight ``model_cls(**config)`` (built without allocating: accelerate's empty weights)
+    written to ``path`` as safetensors, keys through ``rename``, values ``randn * 0.02`` in ``dtype``.
+    Returns the file size."""
+    import torch
+    from accelerate import init_empty_weights
+    from safetensors.torch import save_file
+
+    with init_empty_weights():
+        model = model_cls(**config)
+    g = torch.Generator().manual_seed(0)
+    sd = {(rename(k) if rename else k): (torch.randn(v.shape, generator=g) * 0.02).to(dtype or torch.float32)
+          for k, v in model.state_dict().items()}
+    save_file(sd, str(path))
+    return Path(path).stat().st_size
+
+
+def interleaved_best(ours, theirs, repeats: int) -> tuple[float, float, object, object]:
+    """Best-of-``repeats`` seconds of ``ours()`` and ``theirs()`` after one warm-up each, run in turn so
+    machine load affects both alike; also their last results."""
+    import time
+
+    ours(), theirs()
+    t_ours, t_theirs = [], []
+    for _ in range(repeats):
+        t = time.perf_counter(); a = ours(); t_ours.append(time.perf_counter() - t)  # noqa: E702
+        t = time.perf_counter(); b = theirs(); t_theirs.append(time.perf_counter() - t)  # noqa: E702
+    return min(t_ours), min(t_theirs), a, b
+
+
+def print_decode(decode, tiling: str) -> None:
+    """In a ``--child-decode`` process: run ``decode(tiling, report)`` and print base/peak RSS, seconds,
+    the output shape and whether the VAE tiled, as one JSON line."""
+    import json
+    import time
+
+    base = peak_rss_mb()
+    t = time.perf_counter()
+    report: list[str] = []
+    out = decode(tiling, report)
+    print(json.dumps({"base_mb": base, "peak_mb": peak_rss_mb(), "seconds": time.perf_counter() - t,
+                      "shape": list(out.shape), "tiled": "VAE tiling: on" in report}))

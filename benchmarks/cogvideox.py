@@ -13,31 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TESTS = ROOT / "tests"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pack import import_heavy, print_load_ram, single_file_load_ram  # noqa: E402
-
-
-def _setup_imports() -> None:
-    sys.path.insert(0, str(TESTS))
-    import conftest  # noqa: F401  (imports the pack as ``motioncomic``)
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from _pack import (child_json, import_heavy, import_tests, interleaved_best, print_decode,  # noqa: E402
+                   print_load_ram, single_file_load_ram, write_random_safetensors)
 
 
 # --------------------------------------------------------------------------- (a) speed
 def bench_speed(frames: int = 49, steps: int = 10, repeats: int = 7) -> dict:
-    _setup_imports()
+    import_tests()
     import torch
     from diffusers import CogVideoXImageToVideoPipeline
 
@@ -68,14 +55,10 @@ def bench_speed(frames: int = 49, steps: int = 10, repeats: int = 7) -> dict:
                     num_inference_steps=steps, guidance_scale=6.0, generator=torch.Generator().manual_seed(1),
                     output_type="pt", max_sequence_length=vm.text_tokens).frames[0]
 
-    ours(), theirs()  # warm-up
-    t_ours, t_theirs = [], []
-    for _ in range(repeats):  # interleaved so machine load affects both alike
-        t = time.perf_counter(); a = ours(); t_ours.append(time.perf_counter() - t)
-        t = time.perf_counter(); b = theirs(); t_theirs.append(time.perf_counter() - t)
+    t_ours, t_theirs, a, b = interleaved_best(ours, theirs, repeats)
     equal = torch.equal(a, b.permute(0, 2, 3, 1))
-    return {"frames": frames, "steps": steps, "ours_s": min(t_ours), "diffusers_s": min(t_theirs),
-            "ratio": min(t_ours) / min(t_theirs), "identical_frames": equal}
+    return {"frames": frames, "steps": steps, "ours_s": t_ours, "diffusers_s": t_theirs,
+            "ratio": t_ours / t_theirs, "identical_frames": equal}
 
 
 # --------------------------------------------------------------------------- (b) loading RAM
@@ -84,25 +67,17 @@ BIG = dict(num_attention_heads=16, attention_head_dim=64, num_layers=10, time_em
 
 def write_big_transformer(path: Path) -> int:
     """A random CogVideoX-1.5-I2V-shaped transformer (inner 1024, 10 layers) as fp32 safetensors."""
-    _setup_imports()
-    import torch
-    from accelerate import init_empty_weights
+    import_tests()
     from diffusers import CogVideoXTransformer3DModel
-    from safetensors.torch import save_file
 
     import tiny_cogvideox as tc
 
     cfg = {**tc.transformer_config("1.5-i2v"), **BIG, "ofs_embed_dim": 512, "in_channels": 32, "out_channels": 16}
-    with init_empty_weights():
-        model = CogVideoXTransformer3DModel(**cfg)
-    g = torch.Generator().manual_seed(0)
-    sd = {k: torch.randn(v.shape, generator=g) * 0.02 for k, v in model.state_dict().items()}
-    save_file(sd, str(path))
-    return path.stat().st_size
+    return write_random_safetensors(path, CogVideoXTransformer3DModel, cfg)
 
 
 def _load_child(models: str) -> None:
-    _setup_imports()
+    import_tests()
     import_heavy()
     from motioncomic import host
     from motioncomic.loaders.cogvideox import load_cogvideox
@@ -113,7 +88,7 @@ def _load_child(models: str) -> None:
 
 
 def _write_child(models: str) -> None:
-    _setup_imports()
+    import_tests()
     import tiny_cogvideox as tc
 
     models = Path(models)
@@ -130,7 +105,7 @@ def bench_load() -> dict:
 
 # --------------------------------------------------------------------------- (c) decode RAM
 def _decode_child(height: int, width: int, tiling: str, frames: int) -> None:
-    _setup_imports()
+    import_tests()
     import torch
 
     import tiny_cogvideox as tc
@@ -145,21 +120,14 @@ def _decode_child(height: int, width: int, tiling: str, frames: int) -> None:
     vm = VideoModel("cogvideox", "1.0-i2v", {"vae": vae}, torch.float32, torch.device("cpu"),
                     FrameSpec("fixed", sizes=((480, 720),)), FrameCounts(8, 1, 9, 49, 49), 226, 8.0)
     latents = torch.randn(1, (frames - 1) // 4 + 1, 4, height // 8, width // 8)
-    base = _maxrss_mb()
-    t = time.perf_counter()
-    report: list[str] = []
-    out = engine.decode(vm, latents, tiling, report)
-    print(json.dumps({"base_mb": base, "peak_mb": _maxrss_mb(), "seconds": time.perf_counter() - t,
-                      "shape": list(out.shape), "tiled": "VAE tiling: on" in report}))
+    print_decode(lambda tiling_, report: engine.decode(vm, latents, tiling_, report), tiling)
 
 
 def bench_decode(frames: int = 9) -> list[dict]:
     rows = []
     for scale, (h, w) in (("1x", (480, 720)), ("2x", (672, 1024)), ("4x", (960, 1440))):
         for tiling in ("off", "auto"):
-            out = subprocess.run([sys.executable, __file__, "--child-decode", str(h), str(w), tiling, str(frames)],
-                                 capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = child_json(__file__, "--child-decode", str(h), str(w), tiling, str(frames))
             rows.append({"area": scale, "size": f"{w}x{h}", "tiling": tiling, "tiled": r["tiled"],
                          "peak_mb": round(r["peak_mb"] - r["base_mb"], 1), "seconds": round(r["seconds"], 1)})
     return rows
@@ -183,8 +151,7 @@ def main() -> None:
         h, w, tiling, frames = args.child_decode
         return _decode_child(int(h), int(w), tiling, int(frames))
     if args.only in (None, "a"):
-        out = subprocess.run([sys.executable, __file__, "--child-speed"], capture_output=True, text=True, check=True)
-        print("(a) sampler vs diffusers:", out.stdout.strip().splitlines()[-1])
+        print("(a) sampler vs diffusers:", json.dumps(child_json(__file__, "--child-speed")))
     if args.only in (None, "b"):
         print("(b) single-file load RAM:", json.dumps(bench_load()))
     if args.only in (None, "c"):

@@ -14,30 +14,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TESTS = ROOT / "tests"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pack import child_json, import_heavy, print_load_ram, single_file_load_ram  # noqa: E402
-
-
-def _setup_imports() -> None:
-    sys.path.insert(0, str(TESTS))
-    import conftest  # noqa: F401  (imports the pack as ``motioncomic``)
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from _pack import (child_json, import_heavy, import_tests, interleaved_best, print_decode,  # noqa: E402
+                   print_load_ram, single_file_load_ram, write_random_safetensors)
 
 
 # --------------------------------------------------------------------------- (a) speed
 def bench_speed(kind: str, frames: int = 17, steps: int = 8, repeats: int = 5) -> dict:
-    _setup_imports()
+    import_tests()
     import torch
     from diffusers import WanImageToVideoPipeline
 
@@ -72,14 +60,10 @@ def bench_speed(kind: str, frames: int = 17, steps: int = 8, repeats: int = 5) -
                     num_frames=frames, num_inference_steps=steps, guidance_scale=5.0,
                     generator=torch.Generator().manual_seed(1), output_type="pt").frames[0]
 
-    ours(), theirs()  # warm-up
-    t_ours, t_theirs = [], []
-    for _ in range(repeats):  # interleaved so machine load affects both alike
-        t = time.perf_counter(); a = ours(); t_ours.append(time.perf_counter() - t)
-        t = time.perf_counter(); b = theirs(); t_theirs.append(time.perf_counter() - t)
+    t_ours, t_theirs, a, b = interleaved_best(ours, theirs, repeats)
     return {"model": variant, "frames": frames, "size": f"{size}x{size}", "steps": steps,
-            "ours_s": round(min(t_ours), 3), "diffusers_s": round(min(t_theirs), 3),
-            "ratio": round(min(t_ours) / min(t_theirs), 3), "identical_frames": torch.equal(a, b.permute(0, 2, 3, 1))}
+            "ours_s": round(t_ours, 3), "diffusers_s": round(t_theirs, 3),
+            "ratio": round(t_ours / t_theirs, 3), "identical_frames": torch.equal(a, b.permute(0, 2, 3, 1))}
 
 
 # --------------------------------------------------------------------------- (b) loading RAM
@@ -89,25 +73,18 @@ BIG = dict(num_attention_heads=24, ffn_dim=14336, text_dim=4096, num_layers=2)
 
 def write_big_transformer(path: Path) -> int:
     """A random TI2V-5B-width transformer in ComfyUI's original key layout, fp16, tensor by tensor."""
-    _setup_imports()
+    import_tests()
     import torch
-    from accelerate import init_empty_weights
     from diffusers import WanTransformer3DModel
-    from safetensors.torch import save_file
 
     import tiny_wan as tw
 
-    with init_empty_weights():
-        model = WanTransformer3DModel(**tw.transformer_config("ti2v-5b", **BIG))
-    g = torch.Generator().manual_seed(0)
-    sd = {tw.original_transformer_key(k): (torch.randn(v.shape, generator=g) * 0.02).half()
-          for k, v in model.state_dict().items()}
-    save_file(sd, str(path))
-    return path.stat().st_size
+    return write_random_safetensors(path, WanTransformer3DModel, tw.transformer_config("ti2v-5b", **BIG),
+                                    rename=tw.original_transformer_key, dtype=torch.float16)
 
 
 def _load_child(models: str) -> None:
-    _setup_imports()
+    import_tests()
     import_heavy()
     from motioncomic import host
     from motioncomic.loaders.wan import load_wan
@@ -118,7 +95,7 @@ def _load_child(models: str) -> None:
 
 
 def _write_child(models: str) -> None:
-    _setup_imports()
+    import_tests()
     import tiny_wan as tw
 
     models = Path(models)
@@ -134,7 +111,7 @@ def bench_load() -> dict:
 
 # --------------------------------------------------------------------------- (c) decode RAM
 def _decode_child(height: int, width: int, tiling: str, frames: int) -> None:
-    _setup_imports()
+    import_tests()
     import torch
 
     import tiny_wan as tw
@@ -145,12 +122,7 @@ def _decode_child(height: int, width: int, tiling: str, frames: int) -> None:
     vae = tw.build_vae("2.2")  # real tiling defaults: 256-px tiles, 192-px stride
     vm = VideoModel("wan", "ti2v-5b", {"vae": vae}, torch.float32, torch.device("cpu"), **rules_for("ti2v-5b", 16, 2))
     latents = torch.randn(1, 48, (frames - 1) // 4 + 1, height // 16, width // 16)
-    base = _maxrss_mb()
-    t = time.perf_counter()
-    report: list[str] = []
-    out = engine.decode(vm, latents, tiling, report)
-    print(json.dumps({"base_mb": base, "peak_mb": _maxrss_mb(), "seconds": time.perf_counter() - t,
-                      "shape": list(out.shape), "tiled": "VAE tiling: on" in report}))
+    print_decode(lambda tiling_, report: engine.decode(vm, latents, tiling_, report), tiling)
 
 
 def bench_decode(frames: int = 5) -> list[dict]:
