@@ -86,6 +86,9 @@ def get_interpolator(method: str = "flow", model=None) -> Interpolator:
     raise MotionComicError(f"unknown interpolation method {method!r}; use one of {METHODS}")
 
 
+_TOO_BIG = "Lower the multiplier or target fps, or interpolate a shorter clip (or parts of it)."
+
+
 def interpolate(
     frames,
     multiplier: int | None = 2,
@@ -122,6 +125,8 @@ def interpolate(
     """
     import torch
 
+    from ..media.video import check_fits
+
     schedule = make_schedule(None if target_fps else multiplier, fps, target_fps)
     interp = get_interpolator(method, model)
     kinds: list[str] = []
@@ -129,7 +134,10 @@ def interpolate(
     if isinstance(frames, torch.Tensor):
         _check_batch(frames)
         n = frames.shape[0]
-        out = torch.empty((schedule.count(n), *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
+        total = schedule.count(n)
+        check_fits(total, frames.shape[2], frames.shape[1], "the interpolated clip", advice=_TOO_BIG,
+                   device=frames.device)
+        out = torch.empty((total, *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
         stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                   kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth)
         for j, frame in enumerate(stream):
@@ -139,6 +147,8 @@ def interpolate(
     else:
         if isinstance(frames, (list, tuple)):
             _check_list(frames)
+            h, w = frames[0].shape[-3:-1]
+            check_fits(schedule.count(len(frames)), w, h, "the interpolated clip", advice=_TOO_BIG)
         pieces = list(iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                        kinds=kinds, used_cuts=used_cuts, max_depth=max_depth))
         out = torch.cat(pieces, 0)

@@ -66,6 +66,11 @@ class ResampleSchedule:
         return self.target_fps
 
 
+#: The largest frame-rate ratio one pass makes (the node's multiplier maximum): beyond it, a target fps
+#: from a stranger's workflow (240 fps from 0.1) would ask for thousands of frames per input frame.
+MAX_RATIO = 16
+
+
 def make_schedule(
     multiplier: int | None, fps: float | None = None, target_fps: float | None = None
 ) -> MultiplierSchedule | ResampleSchedule:
@@ -84,6 +89,11 @@ def make_schedule(
                 " frames (set target fps to 0 to use the multiplier)"
             )
         ratio = Fraction(target_fps).limit_denominator(100_000) / Fraction(fps).limit_denominator(100_000)
+        if ratio > MAX_RATIO:
+            raise MotionComicError(
+                f"target fps {target_fps:g} is {float(ratio):.1f}x the input's {fps:g} fps; one pass makes at most "
+                f"{MAX_RATIO}x (up to {fps * MAX_RATIO:g} fps here). Check the fps input (is it the clip's real "
+                "rate?), or interpolate twice")
         if ratio.denominator == 1:
             return MultiplierSchedule(int(ratio))
         return ResampleSchedule(fps, target_fps)
@@ -101,6 +111,9 @@ def make_schedule(
             f"multiplier must be an integer >= 2 (2 doubles the frame rate), got {multiplier!r}"
             + ("; 1 would return the clip unchanged" if multiplier == 1 else "")
         )
+    if multiplier > MAX_RATIO:
+        raise MotionComicError(f"multiplier {multiplier} is above the {MAX_RATIO} one pass makes; interpolate twice "
+                               f"(e.g. x{MAX_RATIO} then x{-(-multiplier // MAX_RATIO)})")
     if fps is not None and not fps > 0:
         raise MotionComicError(f"fps must be > 0, got {fps!r}")
     return MultiplierSchedule(multiplier)

@@ -389,17 +389,26 @@ def _size(n: int) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
-def check_fits(frames: int, width: int, height: int, name: str = "the clip") -> None:
-    """Refuse to decode ``frames`` float32 frames that would not fit; name the frame cap to set."""
+def check_fits(frames: int, width: int, height: int, name: str = "the clip", advice: str | None = None,
+               device=None) -> None:
+    """Refuse ``frames`` float32 frames of ``width`` x ``height`` that would not fit in half the memory
+    available (host RAM, or the GPU's free memory for a CUDA ``device``). The message says how big
+    and what to do: ``advice``, or by default the decoder's frame cap to set."""
     per_frame = width * height * 3 * 4
-    budget = int(available_memory() * MEMORY_SHARE)
+    free = available_memory()
+    if device is not None and getattr(device, "type", str(device)).startswith("cuda"):
+        import torch
+
+        free = torch.cuda.mem_get_info(device)[0]
+    budget = int(free * MEMORY_SHARE)
     if frames * per_frame > budget:
         cap = max(1, budget // per_frame)
+        what = advice or (f"Set the frame cap (max_frames / frame_load_cap) to at most {cap}, skip frames "
+                          "(every_nth), or load a shorter or smaller clip.")
         raise MotionComicError(
             f"{name} has about {frames} frames of {width}x{height}: as float32 frames that is "
-            f"{_size(frames * per_frame)}, more than half of the {_size(available_memory())} "
-            f"of memory available. Set the frame cap (max_frames / frame_load_cap) to at most {cap}, skip "
-            "frames (every_nth), or load a shorter or smaller clip.")
+            f"{_size(frames * per_frame)}, more than half of the {_size(free)} of memory available. "
+            + what.replace("{cap}", str(cap)))
 
 
 def read_video(path: str | os.PathLike, *, skip_first: int = 0, every_nth: int = 1,

@@ -136,6 +136,28 @@ def test_bad_multiplier(m):
         interpolate(_frames(2), m)
 
 
+def test_rate_ratios_beyond_one_pass_are_refused_with_the_limit():
+    """A stranger's workflow may say 240 fps from 0.1: thousands of frames per input frame."""
+    with pytest.raises(MotionComicError, match=r"2400\.0x the input's 0\.1 fps; one pass makes at most 16x"):
+        interpolate(_frames(2), target_fps=240.0, fps=0.1)
+    with pytest.raises(MotionComicError, match="multiplier 40 is above the 16.*x16 then x3"):
+        interpolate(_frames(2), 40)
+    assert interpolate(_frames(2), 16).frames.shape[0] == 17  # the limit itself is allowed
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_an_output_that_would_not_fit_is_refused_before_anything_is_made(monkeypatch, as_list):
+    import motioncomic.media.video as mv
+
+    model = MidpointOnly()
+    monkeypatch.setattr(mv, "available_memory", lambda: 64 * 2**20)  # 64 MiB
+    frames = _frames(40, h=96, w=128)  # x16: 625 frames of 96x128 float32 = 88 MiB > half of 64
+    with pytest.raises(MotionComicError, match=r"interpolated clip has about 625 frames of 128x96.*Lower the "
+                                               r"multiplier"):
+        interpolate(list(frames) if as_list else frames, 16, model=model)
+    assert model.calls == []  # refused before the first pair
+
+
 def test_bad_method_and_cuts():
     with pytest.raises(MotionComicError, match="unknown interpolation method"):
         interpolate(_frames(2), 2, method="film")
