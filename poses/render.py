@@ -146,8 +146,12 @@ def render_poses(poses: Poses, style: str = "mimicmotion", indices: Iterable[int
 
     from .. import host
 
+    from ..media.video import check_fits
+
     idx = list(range(len(poses)) if indices is None else indices)
     h, w = poses.size
+    check_fits(len(idx), w, h, "the pose images", advice="Use a shorter driving clip (a frame cap or every_nth "
+               "on Load Video) or a smaller reference image.")
     out = torch.empty((len(idx), h, w, 3), dtype=torch.float32)
     progress = host.Progress(len(idx), "pose images") if len(idx) > 8 else None
     for k, img in enumerate(iter_render(poses, style, idx, parts)):

@@ -71,7 +71,7 @@ def to_rgb(image, fill: tuple[float, float, float], report: list[str]):
     c = x.shape[-1]
     if c in (2, 4):
         alpha, color = x[..., -1:], x[..., :-1]
-        bg = torch.tensor(fill[: color.shape[-1]] if color.shape[-1] == 3 else fill[:1], dtype=x.dtype)
+        bg = torch.tensor(fill[: color.shape[-1]] if color.shape[-1] == 3 else fill[:1], dtype=x.dtype, device=x.device)
         x = color * alpha + bg * (1 - alpha)
         report.append(f"alpha channel: composited over the border colour {tuple(round(f, 3) for f in fill)}")
     if x.shape[-1] == 1:

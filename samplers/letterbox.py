@@ -188,5 +188,9 @@ def crop_clip(frames, plan: fr.FramePlan, resize_back: bool = False, even: bool 
     if even:
         size = (max(2, size[0] // 2 * 2), max(2, size[1] // 2 * 2))
     if resize_back:
+        from ..media.video import check_fits
+
+        check_fits(int(frames.shape[0]), size[1], size[0], "the clip resized back", advice="Turn resize_back off "
+                   "(the character at the model's resolution), or crop a shorter clip.")
         return fr.resize_images(fr.crop_to_content(frames, plan), size)
     return frames[:, c.y : c.y + size[0], c.x : c.x + size[1]].contiguous()  # one copy of the clip

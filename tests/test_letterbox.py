@@ -68,6 +68,17 @@ def test_letterbox_then_crop_gives_back_the_source_aspect(source):
     assert (back - img).abs().max() < 0.02  # the character, not the border
 
 
+def test_resizing_back_a_clip_that_would_not_fit_is_refused(monkeypatch):
+    import motioncomic.media.video as mv
+
+    framed, plan = lb.letterbox_images(torch.rand(1, 4000, 3000, 3), WAN5B, fill=(0.0, 0.0, 0.0))
+    clip = framed.expand(200, -1, -1, -1)
+    monkeypatch.setattr(mv, "available_memory", lambda: 8 * 2**30)  # 200 x 4000x3000 float32 = 27 GiB
+    with pytest.raises(MotionComicError, match="resized back has about 200 frames of 3000x4000.*resize_back off"):
+        lb.crop_clip(clip, plan, resize_back=True)
+    assert lb.crop_clip(clip, plan).shape[0] == 200  # at the model's resolution: no new memory needed
+
+
 def test_rgba_and_batches_are_framed_alike():
     rgba = torch.rand(3, 40, 30, 4)
     framed, plan = lb.letterbox_images(rgba, lb.preset("custom"), width=64, height=64, fill=(1.0, 0.0, 0.0))

@@ -45,3 +45,15 @@ def test_render_parts_and_unknown_style():
     assert body.sum() < full.sum()
     with pytest.raises(MotionComicError, match="mimicmotion, dwpose"):
         draw_frame(pts, sc, size, style="openpose-v2")
+
+
+def test_pose_images_that_would_not_fit_are_refused_before_allocation(monkeypatch):
+    """600 driving frames at a 4096x4096 reference would be ~112 GiB of float32 images."""
+    import motioncomic.media.video as mv
+
+    monkeypatch.setattr(mv, "available_memory", lambda: 16 * 2**30)
+    pts, sc = DATA["render0_points"], DATA["render0_scores"]
+    poses = Poses(np.repeat(pts[None], 600, 0), np.repeat(sc[None], 600, 0), (4096, 4096))
+    with pytest.raises(MotionComicError, match="pose images has about 600 frames of 4096x4096.*shorter driving clip"):
+        render_poses(poses)
+    assert tuple(render_poses(poses, indices=[0, 1]).shape) == (2, 4096, 4096, 3)  # a tile at a time still works
