@@ -62,7 +62,7 @@ def _opensora(path: Path, kw: dict) -> VideoModel:
         raise MotionComicError(f"choose the Open-Sora VAE file ({VAE_REPO} model.safetensors in models/vae/)")
     if not kw.get("t5"):
         raise MotionComicError(f"choose the T5 text encoder ({T5_REPO} folder or t5xxl_fp16.safetensors)")
-    vae = find_part(("vae", "opensora"), kw["vae"], "Open-Sora VAE", VAE_REPO)
+    find_part(("vae", "opensora"), kw["vae"], "Open-Sora VAE", VAE_REPO)  # missing: said now
     t5 = find_part(("text_encoders", "opensora"), kw["t5"], "T5 encoder", T5_REPO)
     device = torch.device(kw["device"]) if kw.get("device") is not None else host.torch_device()
     tokenizer = load_tokenizer(kw.get("tokenizer_dir"), encoder_path=t5)
@@ -94,10 +94,29 @@ def _wan(path: Path, kw: dict) -> VideoModel:
                       **rules)
 
 
+def _svd(path: Path, kw: dict) -> VideoModel:
+    from .svd import plan_svd, svd_model
+
+    offload = kw.get("offload", "none")
+    folder, dtype, device, rules = plan_svd(path, dtype=kw.get("dtype", "auto"), device=kw.get("device"),
+                                            offload=offload)
+    return svd_model(folder, {}, dtype, device, offload, rules, deferred=True)
+
+
+def _mimicmotion(path: Path, kw: dict) -> VideoModel:
+    from .mimicmotion import mimicmotion_model, plan_mimicmotion
+
+    args = {k: kw[k] for k in ("svd_folder", "pose_net", "version", "dtype", "device", "offload") if k in kw}
+    plan = plan_mimicmotion(path, **args)
+    model = mimicmotion_model(plan, {}, args.get("version", "1.1"), args.get("offload", "none"))
+    model.info["deferred"] = True
+    return model
+
+
 #: family -> describe(path, loader kwargs) -> VideoModel without weights. A family without a row is
 #: loaded at once (its checks then run after loading).
 DESCRIBERS: dict[str, Callable[[Path, dict], VideoModel]] = {"cogvideox": _cogvideox, "opensora": _opensora,
-                                                              "wan": _wan}
+                                                              "wan": _wan, "svd": _svd, "mimicmotion": _mimicmotion}
 
 
 def describe(path: Path, family: str, load: Callable[[], VideoModel], **kw: Any) -> VideoModel | None:

@@ -18,7 +18,6 @@ Layouts are told apart by tensor names, never by file names. The UNet stays diff
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -134,22 +133,21 @@ def _load_posenet(path: Path, out_channels: int, dtype):
     return net.eval()
 
 
-def load_mimicmotion(model: str | os.PathLike, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_net: str = AUTO, version: str = "1.1",
-                     dtype: Any = "auto", device: Any = None, offload: str = "none"):
-    """Load MimicMotion into a ``VideoModel`` (family ``mimicmotion``).
-
-    ``model``: a file in models/mimicmotion/ (any layout above). ``svd_folder``: the SVD-xt 1.1 folder
-    in models/diffusers/. ``pose_net``: ``(auto)`` = from ``model`` if it holds one, else the PoseNet
-    file in models/mimicmotion/; or a file name there. ``version``: 1.1 (72-frame tiles) or 1.0 (16).
-    """
+def plan_mimicmotion(model: str | os.PathLike, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_net: str = AUTO,
+                     version: str = "1.1", dtype: Any = "auto", device: Any = None, offload: str = "none") -> dict:
+    """What :func:`load_mimicmotion` will load, without reading weights (every file found and its
+    layout checked from the safetensors header, the frame rules from the config files): a dict of
+    ``path``, ``layout``, ``pose_path``, ``folder``, ``unet_config``, ``dtype``, ``device``, ``rules``,
+    ``info``."""
     import torch
 
     from ..errors import MotionComicError
     from .cogvideox import torch_dtype
-    from .video_model import VideoModel
 
     if version not in VERSIONS:
         raise MotionComicError(f"MimicMotion version {version!r} is unknown; use one of {', '.join(VERSIONS)}")
+    if offload not in svd.OFFLOAD_MODES:
+        raise MotionComicError(f"offload {offload!r} is unknown; use one of {', '.join(svd.OFFLOAD_MODES)}")
     device = torch.device(device) if device is not None else host.torch_device()
     path = host.find_model("mimicmotion", model, _GET, what="MimicMotion checkpoint")
     layout = layout_of(checkpoints.read_shapes(path))
@@ -170,19 +168,38 @@ def load_mimicmotion(model: str | os.PathLike, *, svd_folder: str = svd.DEFAULT_
             raise _missing_posenet(path, layout)
     folder = svd.resolve_folder(svd_folder)
     svd.check_folder(folder, SVD_PARTS + ("unet",), need_weights=("vae", "image_encoder"))
-    dt = torch_dtype(dtype, "mimicmotion", device)
-    config = json.loads((folder / "unet" / "config.json").read_text())
-    comps = svd.load_svd_parts(folder, SVD_PARTS, dt)
-    comps["unet"] = _load_unet(config, path, "unet." if layout in ("official", "unet_prefixed") else "", dt)
-    comps["pose_net"] = _load_posenet(pose_path, config["block_out_channels"][0], dt)
-    svd.place({k: comps[k] for k in ("unet", "pose_net", "vae", "image_encoder")}, offload, device)
+    config = svd.read_config(folder, "unet")
     tile, overlap = VERSIONS[version]
-    rules = svd.frame_rules(config, comps["vae"], default_frames=tile, maximum=100_000)
+    return dict(path=path, layout=layout, pose_path=pose_path, folder=folder, unet_config=config, device=device,
+                dtype=torch_dtype(dtype, "mimicmotion", device),
+                rules=svd.frame_rules(config, svd.read_config(folder, "vae"), default_frames=tile, maximum=100_000),
+                info={"path": str(path), "layout": layout, "pose_net": str(pose_path), "svd": str(folder),
+                      "tile_frames": tile, "tile_overlap": overlap})
+
+
+def mimicmotion_model(plan: dict, components: dict, version: str, offload: str):
+    from .video_model import VideoModel
+
+    return VideoModel(family="mimicmotion", variant=version, components=components, dtype=plan["dtype"],
+                      device=plan["device"], offload=offload, name=plan["path"].name, text_tokens=0, fps=15.0,
+                      info=dict(plan["info"]), **plan["rules"])
+
+
+def load_mimicmotion(model: str | os.PathLike, *, svd_folder: str = svd.DEFAULT_FOLDER, pose_net: str = AUTO, version: str = "1.1",
+                     dtype: Any = "auto", device: Any = None, offload: str = "none"):
+    """Load MimicMotion into a ``VideoModel`` (family ``mimicmotion``).
+
+    ``model``: a file in models/mimicmotion/ (any layout above). ``svd_folder``: the SVD-xt 1.1 folder
+    in models/diffusers/. ``pose_net``: ``(auto)`` = from ``model`` if it holds one, else the PoseNet
+    file in models/mimicmotion/; or a file name there. ``version``: 1.1 (72-frame tiles) or 1.0 (16).
+    """
+    plan = plan_mimicmotion(model, svd_folder=svd_folder, pose_net=pose_net, version=version, dtype=dtype,
+                            device=device, offload=offload)
+    dt, layout, path = plan["dtype"], plan["layout"], plan["path"]
+    comps = svd.load_svd_parts(plan["folder"], SVD_PARTS, dt)
+    comps["unet"] = _load_unet(plan["unet_config"], path, "unet." if layout in ("official", "unet_prefixed") else "", dt)
+    comps["pose_net"] = _load_posenet(plan["pose_path"], plan["unet_config"]["block_out_channels"][0], dt)
+    svd.place({k: comps[k] for k in ("unet", "pose_net", "vae", "image_encoder")}, offload, plan["device"])
     log.info("loaded MimicMotion %s from %s (%s layout, PoseNet from %s) with %s", version, path, layout,
-             pose_path.name, folder)
-    return VideoModel(
-        family="mimicmotion", variant=version, components=comps, dtype=dt, device=device, offload=offload,
-        name=path.name, text_tokens=0, fps=15.0,
-        info={"path": str(path), "layout": layout, "pose_net": str(pose_path), "svd": str(folder),
-              "tile_frames": tile, "tile_overlap": overlap}, **rules,
-    )
+             plan["pose_path"].name, plan["folder"])
+    return mimicmotion_model(plan, comps, version, offload)

@@ -135,12 +135,22 @@ def load_svd_parts(folder: Path, parts, dtype, device="cpu") -> dict[str, Any]:
     return out
 
 
-def frame_rules(unet_config: dict, vae, default_frames: int | None = None, maximum: int = 128) -> dict:
+def read_config(folder: Path, part: str) -> dict:
+    """A part's config.json as a dict (a clear error for a damaged one)."""
+    path = folder / PARTS[part][0]
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{path} could not be read ({e}). Download it again from {HF_REPO}.") from e
+
+
+def frame_rules(unet_config: dict, vae_config: dict, default_frames: int | None = None, maximum: int = 128) -> dict:
     """``frame``/``frame_counts`` of an SVD-style model: 576 short side, long side up to 1024 (the
-    trained 576x1024 frame), sides multiples of the latent factor x the UNet's downsampling."""
+    trained 576x1024 frame), sides multiples of the latent factor x the UNet's downsampling. From the
+    UNet's and the VAE's config.json alone (so a model can be described before its weights are read)."""
     from .video_model import FrameCounts, FrameSpec
 
-    vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
+    vae_scale = 2 ** (len(vae_config["block_out_channels"]) - 1)
     multiple = vae_scale * 2 ** (len(unet_config["block_out_channels"]) - 1)
     default = int(default_frames or unet_config.get("num_frames", 25))
     return dict(
@@ -161,20 +171,34 @@ def place(modules: dict, offload: str, device) -> None:
         m.to(host.offload_device())
 
 
-def load_svd(model: str | os.PathLike, *, dtype: Any = "auto", device: Any = None, offload: str = "none"):
-    """Load an SVD image-to-video diffusers folder into a ``VideoModel`` (family ``svd``)."""
+def plan_svd(model: str | os.PathLike, *, dtype: Any = "auto", device: Any = None, offload: str = "none"):
+    """What :func:`load_svd` will load, without reading weights: ``(folder, dtype, device, rules)``
+    (every file checked, the frame rules from the config files)."""
     import torch
 
     from .cogvideox import torch_dtype
-    from .video_model import VideoModel
 
+    if offload not in OFFLOAD_MODES:
+        raise MotionComicError(f"offload {offload!r} is unknown; use one of {', '.join(OFFLOAD_MODES)}")
     device = torch.device(device) if device is not None else host.torch_device()
     folder = resolve_folder(model)
     check_folder(folder, tuple(PARTS), need_weights=("unet", "vae", "image_encoder"))
     dt = torch_dtype(dtype, "svd", device)
+    return folder, dt, device, frame_rules(read_config(folder, "unet"), read_config(folder, "vae"))
+
+
+def svd_model(folder: Path, components: dict, dtype, device, offload: str, rules: dict, **info):
+    from .video_model import VideoModel
+
+    return VideoModel(family="svd", variant="svd", components=components, dtype=dtype, device=device,
+                      offload=offload, name=folder.name, text_tokens=0, fps=7.0, info={"path": str(folder), **info},
+                      **rules)
+
+
+def load_svd(model: str | os.PathLike, *, dtype: Any = "auto", device: Any = None, offload: str = "none"):
+    """Load an SVD image-to-video diffusers folder into a ``VideoModel`` (family ``svd``)."""
+    folder, dt, device, rules = plan_svd(model, dtype=dtype, device=device, offload=offload)
     comps = load_svd_parts(folder, tuple(PARTS), dt)
     place({k: comps[k] for k in ("unet", "vae", "image_encoder")}, offload, device)
-    rules = frame_rules(dict(comps["unet"].config), comps["vae"])
     log.info("loaded SVD from %s (%s, %s, offload %s)", folder, dt, device, offload)
-    return VideoModel(family="svd", variant="svd", components=comps, dtype=dt, device=device, offload=offload,
-                      name=folder.name, text_tokens=0, fps=7.0, info={"path": str(folder)}, **rules)
+    return svd_model(folder, comps, dt, device, offload, rules)

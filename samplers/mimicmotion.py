@@ -241,6 +241,8 @@ def pose_to_video(model, reference, poses, *, reference_pose=None, plan: fr.Fram
     if n > model.frame_counts.maximum:
         raise MotionComicError(f"{n} pose frames is more than {model.name} takes in one run "
                                f"({model.frame_counts.maximum}); split the driving video")
+    if hasattr(model, "ensure_loaded"):
+        model.ensure_loaded()  # every check above ran before the weights are read
     framed = fr.apply_plan(image, plan, fill_color)
     report.append("framing " + plan.describe())
     seq = _PoseFrames(reference_pose, poses, plan, opts.sample_stride)

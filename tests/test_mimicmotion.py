@@ -118,6 +118,26 @@ def test_poses_of_another_size_than_the_plan(mimic):
         pose_to_video(mimic, ref, tm.pose_images(3, 64, 64), resolution=48, steps=1)
 
 
+def test_described_first_and_loaded_only_after_the_pose_checks(mimic, mdir):
+    """Load MimicMotion hands out a described model: poses of the wrong size fail before ~10 GB of
+    real weights would be read; the first good run loads them and gives the eager model's frames."""
+    from motioncomic.loaders.registry import load_video_model
+
+    vm = load_video_model(tm.WORKFLOW_MODEL, family="mimicmotion", defer=True, device="cpu", dtype="fp32")
+    assert not vm.loaded and vm.modules() == {}
+    assert (vm.frame, vm.frame_counts, vm.info["tile_frames"]) == (mimic.frame, mimic.frame_counts,
+                                                                    mimic.info["tile_frames"])
+    ref = torch.rand(1, 90, 40, 3)
+    with pytest.raises(MotionComicError, match="pose images are 64x64"):
+        pose_to_video(vm, ref, tm.pose_images(3, 64, 64), resolution=48, steps=1)
+    assert not vm.loaded
+    ref, poses = torch.rand(1, 48, 64, 3), tm.pose_images(3, 48, 64, seed=4)
+    got = pose_to_video(vm, ref, poses, reference_pose=poses[:1], resolution=48, steps=1, seed=1).frames
+    assert vm.loaded and set(vm.modules()) == set(mimic.modules())
+    torch.testing.assert_close(got, pose_to_video(mimic, ref, poses, reference_pose=poses[:1], resolution=48, steps=1,
+                                                  seed=1).frames, atol=0, rtol=0)
+
+
 def test_stride_keeps_the_driving_frame_rate(mimic):
     ref = torch.rand(1, 48, 64, 3)
     poses = tm.pose_images(8, 48, 64, seed=2)

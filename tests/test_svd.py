@@ -119,3 +119,18 @@ def test_nodes_called_directly(mdir):
     frames, fps, report, _video = MotionComicImageToVideo().generate(vm, torch.rand(1, 50, 70, 3), "", "", 3, 1, 0.0, 0,
                                                              "pad", "#000000", 64, False)
     assert frames.shape[0] == 3 and fps == 7.0 and "SVD: 3 frames" in report
+
+
+def test_described_first_and_loaded_only_after_the_sampler_checks(svd, mdir):
+    """Load SVD hands out a described model: a bad frame count fails before the weights are read."""
+    vm = load_video_model(tm.SVD_FOLDER, family="svd", defer=True, device="cpu", dtype="fp32")
+    assert not vm.loaded and vm.modules() == {}
+    assert (vm.frame, vm.frame_counts, vm.fps, vm.dtype) == (svd.frame, svd.frame_counts, svd.fps, svd.dtype)
+    with pytest.raises(MotionComicError, match="frame"):
+        image_to_video(vm, torch.rand(1, 64, 64, 3), "", num_frames=1, steps=1, resolution=64)
+    assert not vm.loaded
+    image = torch.rand(1, 64, 64, 3, generator=torch.Generator().manual_seed(3))
+    got = image_to_video(vm, image, "", num_frames=3, steps=1, resolution=64, seed=2).frames
+    assert vm.loaded and set(vm.modules()) == set(svd.modules())
+    torch.testing.assert_close(got, image_to_video(svd, image, "", num_frames=3, steps=1, resolution=64,
+                                                   seed=2).frames, atol=0, rtol=0)
