@@ -11,30 +11,21 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._schema import Node, from_legacy, render_legacy, render_schema, schema_api
+from ._schema import Node, render_legacy, render_schema, schema_api
 
 #: Every node declaration by node id, in file order.
 SPECS: dict[str, Node] = {}
-#: Nodes still written as hand-made legacy classes (``NODE_CLASS_MAPPINGS`` in their module): their
-#: declaration is read from the class (``from_legacy``) and the class itself is their V1 rendering.
-#: Transitional: convert them to ``NODES`` declarations (``nodes/_schema.py`` says how).
-LEGACY_CLASSES: dict[str, type] = {}
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
     if _info.name.startswith("_"):
         continue
     _mod = importlib.import_module(f".{_info.name}", __name__)
-    _legacy = getattr(_mod, "NODE_CLASS_MAPPINGS", {})
-    _names = getattr(_mod, "NODE_DISPLAY_NAME_MAPPINGS", {})
-    for _node in list(getattr(_mod, "NODES", [])) + [from_legacy(c, k, _names.get(k, k)) for k, c in _legacy.items()]:
+    for _node in getattr(_mod, "NODES", []):
         if _node.node_id in SPECS:
             raise RuntimeError(f"motioncomic: node id {_node.node_id} defined twice")
         SPECS[_node.node_id] = _node
-    for _key, _cls in _legacy.items():
-        _cls.SPEC = SPECS[_key]
-        LEGACY_CLASSES[_key] = _cls
 
-NODE_CLASS_MAPPINGS: dict[str, type] = {k: LEGACY_CLASSES.get(k) or render_legacy(n) for k, n in SPECS.items()}
+NODE_CLASS_MAPPINGS: dict[str, type] = {k: render_legacy(n) for k, n in SPECS.items()}
 for _key, _cls in NODE_CLASS_MAPPINGS.items():  # ``from .nodes.i2v_sampler import MotionComicImageToVideo`` works
     setattr(importlib.import_module(_cls.__module__), _key, _cls)
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {k: n.display_name for k, n in SPECS.items()}

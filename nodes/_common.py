@@ -1,8 +1,6 @@
 """Shared bits for node declarations: custom type names. How to write a node: ``nodes/_schema.py``."""
 from __future__ import annotations
 
-from ._schema import CATEGORY  # noqa: F401 - re-exported for older imports
-
 #: Custom ComfyUI types passed between our nodes.
 VIDEO_MODEL = "MOTIONCOMIC_VIDEO_MODEL"
 INTERPOLATOR = "MOTIONCOMIC_INTERPOLATOR"
@@ -12,8 +10,3 @@ DWPOSE = "MOTIONCOMIC_DWPOSE"
 POSES = "MOTIONCOMIC_POSES"
 #: Family-specific settings for Image to Video (e.g. from Open-Sora Options).
 I2V_OPTIONS = "MOTIONCOMIC_I2V_OPTIONS"
-
-
-def tip(text: str, **extra) -> dict:
-    """Input options with a tooltip, for the nodes still written as legacy classes (see nodes/__init__)."""
-    return {"tooltip": text, **extra}

@@ -117,40 +117,9 @@ class Node:
 
 
 def inputs_of(node: Node) -> list[Input]:
-    """The node's inputs (``inputs`` may be a function, for declarations read from a legacy class)."""
+    """The node's inputs (``inputs`` may be a function: inputs whose choices and defaults come from a
+    module that is too heavy to import with the node file, read when they are asked for)."""
     return list(node.inputs() if callable(node.inputs) else node.inputs)
-
-
-def from_legacy(cls: type, node_id: str, display_name: str) -> Node:
-    """A declaration read from a hand-written legacy class (INPUT_TYPES / FUNCTION), so a node not yet
-    written as a declaration still registers through the current schema. Transitional: new nodes are
-    declarations (see the top of this file)."""
-    def inputs() -> list[Input]:
-        out = []
-        for section in ("required", "optional"):
-            for name, spec in cls.INPUT_TYPES().get(section, {}).items():
-                kind, opts = spec[0], (spec[1] if len(spec) > 1 else {})
-                upload = next((u for u in ("image", "video", "audio") if opts.get(f"{u}_upload")), None)
-                common = dict(tooltip=opts.get("tooltip", ""), optional=section == "optional",
-                              default=opts.get("default"))
-                if isinstance(kind, (list, tuple)):
-                    out.append(Input(name, "COMBO", options=list(kind), upload=upload, **common))
-                else:
-                    out.append(Input(name, kind, min=opts.get("min"), max=opts.get("max"), step=opts.get("step"),
-                                     multiline=bool(opts.get("multiline")), **common))
-        return out
-
-    def run(*args, **kwargs):
-        out = getattr(cls(), cls.FUNCTION)(*args, **kwargs)
-        return Result(tuple(out["result"]), out.get("ui")) if isinstance(out, dict) else out
-
-    run.__name__, run.__module__ = cls.FUNCTION, cls.__module__
-    names = getattr(cls, "RETURN_NAMES", None) or cls.RETURN_TYPES
-    tips = getattr(cls, "OUTPUT_TOOLTIPS", None) or [""] * len(cls.RETURN_TYPES)
-    return Node(node_id, display_name, getattr(cls, "DESCRIPTION", ""), run, inputs=inputs,
-                outputs=[Out(t, n, tip) for t, n, tip in zip(cls.RETURN_TYPES, names, tips)],
-                output_node=bool(getattr(cls, "OUTPUT_NODE", False)),
-                validate=getattr(cls, "VALIDATE_INPUTS", None), fingerprint=getattr(cls, "IS_CHANGED", None))
 
 
 # --------------------------------------------------------------------------- legacy (V1) rendering
@@ -182,8 +151,8 @@ def call(node: Node, *args, **kwargs):
     """Run ``node`` the way both renderings do: inputs not sent (an unlinked optional socket, a widget
     added after the workflow was saved, a direct caller's omission) arrive as their declared default
     (None for optional sockets), so run functions need no defaults of their own."""
-    # what the caller sent: positional arguments bound to names, and every keyword (a run function read
-    # from a legacy class takes ``**kwargs``, so binding alone would not name them)
+    # what the caller sent: positional arguments bound to names, and every keyword (binding alone would
+    # not name those a run function takes through ``**kwargs``)
     sent = set(inspect.signature(node.run).bind_partial(*args, **kwargs).arguments) | set(kwargs)
     for i in inputs_of(node):
         if i.name not in sent and (i.optional or i.default is not None):

@@ -88,18 +88,26 @@ def test_registers_through_exactly_one_path():
 
 
 def test_nodes_are_declared_once():
-    """Node files hold declarations only: no hand-written INPUT_TYPES or define_schema anywhere, except
-    the modules still written as legacy classes (nodes.LEGACY_CLASSES, read by from_legacy)."""
-    from motioncomic.nodes import LEGACY_CLASSES
+    """Every node module holds declarations only: ``NODES``, no ``NODE_CLASS_MAPPINGS`` of its own and no
+    hand-written INPUT_TYPES or define_schema anywhere (``_schema.py`` renders both)."""
+    import importlib
 
-    legacy = {cls.__module__.rsplit(".", 1)[-1] + ".py" for cls in LEGACY_CLASSES.values()}
     offenders = []
     for py in sorted((ROOT / "nodes").glob("*.py")):
-        if py.name == "_schema.py" or py.name in legacy:
+        if py.name == "_schema.py":
             continue
-        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+        tree = ast.parse(py.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name in ("INPUT_TYPES", "define_schema", "execute"):
                 offenders.append(f"{py.name}:{node.lineno} {node.name}")
+        assigned = {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+        if py.name.startswith("_"):
+            continue
+        if "NODE_CLASS_MAPPINGS" in assigned or "NODE_DISPLAY_NAME_MAPPINGS" in assigned:
+            offenders.append(f"{py.name}: hand-written mappings")
+        if not importlib.import_module(f"motioncomic.nodes.{py.stem}").NODES:
+            offenders.append(f"{py.name}: no NODES")
     assert offenders == []
 
 
@@ -115,20 +123,20 @@ def test_hooks_keep_the_argument_names_comfyui_reads():
     assert inspect.getfullargspec(NODE_CLASS_MAPPINGS["MotionComicExpandPrompt"].IS_CHANGED).varkw
 
 
-def test_nodes_read_from_legacy_classes_receive_the_values_sent():
-    """A node registered through ``from_legacy`` gets the values ComfyUI sends, not its defaults."""
-    from motioncomic.nodes._schema import call, from_legacy
+def test_nodes_receive_the_values_sent():
+    """Both renderings run a node through ``call``: the values sent are kept, inputs not sent arrive as
+    their declared default (optional sockets as None), whether sent by position or by keyword."""
+    from motioncomic.nodes._schema import Image, Int, Node, Out, String, call, render_legacy
 
-    class Echo:
-        FUNCTION, RETURN_TYPES = "run", ("STRING", "INT")
+    def run(prompt, n, extra, image):
+        return (prompt, n + extra, image)
 
-        @classmethod
-        def INPUT_TYPES(cls):  # noqa: N802
-            return {"required": {"prompt": ("STRING", {"default": ""}), "n": ("INT", {"default": 1})},
-                    "optional": {"extra": ("INT", {"default": 5})}}
-
-        def run(self, prompt, n, extra=None):
-            return (prompt, n + (extra or 0))
-
-    node = from_legacy(Echo, "Echo", "Echo")
-    assert call(node, prompt="she waves", n=2) == ("she waves", 7)  # optional filled, sent ones kept
+    node = Node("MotionComicEcho", "Echo", "Echoes.", run,
+                inputs=[String("prompt", "p."), Int("n", "n.", default=1, min=0, max=9),
+                        Int("extra", "e.", default=5, min=0, max=9, optional=True), Image("image", "i.", optional=True)],
+                outputs=[Out("STRING", "prompt", "p."), Out("INT", "n", "n."), Out("IMAGE", "image", "i.")])
+    assert call(node, prompt="she waves", n=2) == ("she waves", 7, None)  # optional filled, sent ones kept
+    assert call(node, "she waves", 2, 0) == ("she waves", 2, None)
+    assert call(node, n=3) == ("", 8, None)
+    legacy = render_legacy(node)
+    assert getattr(legacy(), legacy.FUNCTION)(prompt="hi", n=0, extra=1) == ("hi", 1, None)

@@ -136,8 +136,8 @@ def test_live_definitions_equal_the_legacy_rendering(object_info):
             assert live["output"] == list(cls.RETURN_TYPES), node_id
             assert live["output_name"] == list(cls.RETURN_NAMES), node_id
             assert live["output_tooltips"] == list(cls.OUTPUT_TOOLTIPS), node_id
-            assert live["output_node"] == bool(getattr(cls, "OUTPUT_NODE", False)), node_id
-            assert live["description"] == getattr(cls, "DESCRIPTION", "") and live["category"] == cls.CATEGORY, node_id
+            assert live["output_node"] == bool(cls.OUTPUT_NODE), node_id
+            assert live["description"] == cls.DESCRIPTION and live["category"] == cls.CATEGORY, node_id
 
 
 def test_workflow_saved_with_the_legacy_definitions_matches_the_live_server(object_info):
