@@ -22,7 +22,7 @@ from .folders import (  # noqa: F401
 )
 from .memory import (  # noqa: F401
     clear_caches, free_memory, is_oom, manage, managed_status, module_bytes, offload_device, on_device,
-    place, register_cache, soft_empty_cache, torch_device, touch_cache,
+    DEVICE_CHOICES, device_named, place, register_cache, soft_empty_cache, torch_device, touch_cache,
 )
 from .outputs import check_output_prefix, metadata_disabled, relative_to_output, save_path  # noqa: F401
 from .presence import in_comfyui  # noqa: F401

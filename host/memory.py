@@ -43,6 +43,29 @@ def torch_device():
     return torch.device("cpu")
 
 
+#: Device names a node may offer; ``auto`` is :func:`torch_device`.
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def device_named(name: str):
+    """The torch device for a node's device choice, refused clearly when this machine has none of it
+    (``cuda`` on a CPU-only server would otherwise fail at the first frame with torch's own error)."""
+    import torch
+
+    from ..errors import MotionComicError
+
+    if name not in DEVICE_CHOICES:
+        raise MotionComicError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {name!r}")
+    if name == "auto":
+        return torch_device()
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MotionComicError("device 'cuda' was chosen but this machine has no usable CUDA GPU (or this torch "
+                               "build has no CUDA); choose auto or cpu")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise MotionComicError("device 'mps' was chosen but this machine has no Apple GPU (MPS); choose auto or cpu")
+    return torch.device(name)
+
+
 def offload_device():
     """Where weights wait while not in use (CPU)."""
     import torch

@@ -70,6 +70,34 @@ def _check_frames(images: Any, where: str):
     return images
 
 
+def check_video_fits(video: Any, where: str) -> None:
+    """Refuse a file-backed core VIDEO (core Load Video: an uploaded file) whose decoded frames would
+    not fit, from its container's size, duration and rate, before ``get_components()`` decodes it all.
+    Videos already in memory, or containers that do not say, pass (the decoder then runs as before)."""
+    if type(video).__name__ != "VideoFromFile":
+        return
+    try:
+        import av
+
+        width, height = video.get_dimensions()
+        seconds = float(video.get_duration())
+        source = video.get_stream_source()
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with av.open(source, mode="r") as container:
+            rate = float(container.streams.video[0].average_rate or 0)
+        if hasattr(source, "seek"):
+            source.seek(0)
+    except Exception:  # not knowable cheaply: decoding will tell
+        return
+    if rate > 0 and seconds > 0:
+        from ..media.video import check_fits
+
+        check_fits(int(seconds * rate) + 1, int(width), int(height), f"{where}: the video",
+                   advice="Load a shorter or smaller clip (core Load Video has no frame cap: use our Load Video "
+                          "with frame_load_cap, or trim the file).")
+
+
 def clip_in(images: Any, fps: float | None, video: Any, where: str) -> Clip:
     """The clip from either an IMAGE batch + fps or a VIDEO (exactly one of ``images`` / ``video``)."""
     from ..errors import MotionComicError
@@ -83,6 +111,7 @@ def clip_in(images: Any, fps: float | None, video: Any, where: str) -> Clip:
         return Clip(_check_frames(images, where), float(fps or 0.0), None)
     if not hasattr(video, "get_components"):
         raise MotionComicError(f"{where}: 'video' must be a ComfyUI VIDEO, got {type(video).__name__}")
+    check_video_fits(video, where)
     try:
         parts = video.get_components()
     except MotionComicError:

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "optical flow (no weights)"
 DTYPES = ("auto", "fp32", "fp16", "bf16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # = host.DEVICE_CHOICES (not imported: node files stay light)
 
 
 def interpolator_choices() -> list[str]:
@@ -26,15 +26,11 @@ def interpolator_choices() -> list[str]:
 def load(model, dtype="auto", device="auto"):
     from ..errors import MotionComicError
 
-    if dtype not in DTYPES:
-        raise MotionComicError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    if device not in DEVICES:
-        raise MotionComicError(f"device must be one of {DEVICES}, got {device!r}")
-    import torch
-
     from .. import host
 
-    dev = host.torch_device() if device == "auto" else torch.device(device)
+    if dtype not in DTYPES:
+        raise MotionComicError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    dev = host.device_named(device)
     if model == FLOW:
         from ..interpolation.flow import FlowInterpolator
 

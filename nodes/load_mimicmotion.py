@@ -31,7 +31,7 @@ def load(model, svd_folder, pose_net, version, dtype, offload):
     from ..loaders.registry import load_video_model
 
     return (load_video_model(model, family="mimicmotion", svd_folder=svd_folder, pose_net=pose_net,
-                             version=version, dtype=dtype, offload=offload),)
+                             version=version, dtype=dtype, offload=offload, defer=True),)
 
 
 NODES = [Node(

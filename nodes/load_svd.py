@@ -15,7 +15,7 @@ def _folders() -> list[str]:
 def load(model, dtype, offload):
     from ..loaders.registry import load_video_model
 
-    return (load_video_model(model, family="svd", dtype=dtype, offload=offload),)
+    return (load_video_model(model, family="svd", dtype=dtype, offload=offload, defer=True),)
 
 
 NODES = [Node(

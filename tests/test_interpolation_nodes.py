@@ -187,3 +187,18 @@ def test_rife_is_counted_by_comfyuis_model_management(tmp_path, monkeypatch):
         out = interp.pair(torch.rand(1, 32, 32, 3), torch.rand(1, 32, 32, 3), 0.5)
         assert out.shape == (1, 32, 32, 3)
         assert any(lm.model is interp.patchers["ifnet"] for lm in c.comfy_model_management.current_loaded_models)
+
+
+def test_a_device_this_machine_lacks_is_refused_when_loading():
+    import torch
+
+    from motioncomic import host
+    from motioncomic.nodes import interpolation as node
+
+    assert node.DEVICES == host.DEVICE_CHOICES  # the node's list is the host's, written out
+    if not torch.cuda.is_available():
+        with pytest.raises(MotionComicError, match="device 'cuda' was chosen but this machine has no usable CUDA"):
+            node.load(node.FLOW, "auto", "cuda")
+    assert node.load(node.FLOW, "auto", "cpu")[0].device == torch.device("cpu")
+    with pytest.raises(MotionComicError, match="device must be one of auto, cpu, cuda, mps"):
+        node.load(node.FLOW, "auto", "tpu")
