@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from .folders import (  # noqa: F401
     DOCS_MODELS, KNOWN_SOURCES, MODEL_FOLDERS, add_search_path, clean_name, configured_models_dir, empty_choice,
-    find_model, frame_interpolation_rife_dirs,
-    input_dir, list_dirs, list_files, models_dir, output_dir, register_model_folders, search_paths,
-    set_models_dir, temp_dir,
+    find_input, find_model, frame_interpolation_rife_dirs, input_dir, list_dirs, list_files, list_input_files,
+    models_dir, output_dir, register_model_folders, search_paths, set_models_dir, temp_dir,
 )
 from .memory import (  # noqa: F401
-    clear_caches, free_memory, is_oom, manage, managed_status, module_bytes, offload_device, on_device,
-    DEVICE_CHOICES, device_named, place, register_cache, soft_empty_cache, torch_device, touch_cache,
+    DEVICE_CHOICES, clear_caches, device_named, free_memory, is_oom, manage, managed_status, module_bytes,
+    offload_device, on_device, place, register_cache, soft_empty_cache, torch_device, touch_cache,
 )
 from .outputs import check_output_prefix, metadata_disabled, relative_to_output, save_path  # noqa: F401
 from .presence import in_comfyui  # noqa: F401

@@ -274,6 +274,37 @@ def list_files(kind: str | Sequence[str], extensions: Iterable[str] | None = Non
     return sorted(dict.fromkeys(out))
 
 
+def list_input_files(extensions: Iterable[str]) -> list[str]:
+    """Relative paths of the files with ``extensions`` under the input folder (recursive; cached and
+    re-walked only when a folder in it changed; hidden files left out), for upload combos."""
+    exts = {e.lower() for e in extensions}
+    roots = (input_dir(),)
+    with _lock:
+        hit = _file_cache.get(("input",) + roots)
+    if hit is None or not _still_valid(hit[1], roots):
+        hit = _walk_files(roots)
+        with _lock:
+            _file_cache[("input",) + roots] = hit
+    return [f for f in hit[0] if os.path.splitext(f)[1].lower() in exts and not f.rsplit("/", 1)[-1].startswith(".")]
+
+
+def find_input(name: str, what: str = "file") -> Path:
+    """The file ``name`` (as an upload combo lists it; ComfyUI's `` [input]`` suffix allowed) inside the
+    input folder. Names that could leave it (absolute, ``..``, drive letters, NUL) and anything that
+    resolves outside it are refused, as missing files are, with the folder named."""
+    from ..errors import MotionComicError
+
+    root = input_dir().resolve()
+    rel = clean_name(name.removesuffix(" [input]")) if isinstance(name, str) else None
+    path = (root / rel).resolve() if rel else None
+    if path is None or not path.is_relative_to(root):
+        raise MotionComicError(f"{what} {name!r} must be inside the input folder {root}")
+    if not path.is_file():
+        raise MotionComicError(f"{what} {name!r} not found in the input folder {root}. "
+                               "Upload it with the node's upload button or copy it there.")
+    return path
+
+
 def list_dirs(kind: str | Sequence[str], marker: str | None = None) -> list[str]:
     """Sub-folders of the ``kind`` folders (optionally only those containing ``marker``)."""
     found: set[str] = set()

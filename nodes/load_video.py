@@ -11,30 +11,13 @@ VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".gif", ".webp", ".
 def _input_videos() -> list[str]:
     from .. import host
 
-    root = host.input_dir()
-    if not root.is_dir():
-        return []
-    found = []
-    for dirpath, _dirs, files in os.walk(root):
-        for f in files:
-            if f.lower().endswith(VIDEO_EXTENSIONS) and not f.startswith("."):
-                found.append(os.path.relpath(os.path.join(dirpath, f), root).replace(os.sep, "/"))
-    return sorted(found)
+    return host.list_input_files(VIDEO_EXTENSIONS)
 
 
 def _resolve(name: str):
     from .. import host
-    from ..errors import MotionComicError
 
-    name = name.removesuffix(" [input]").strip()
-    root = host.input_dir().resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root):
-        raise MotionComicError(f"video {name!r} must be inside the input folder {root}")
-    if not path.is_file():
-        raise MotionComicError(f"video {name!r} not found in the input folder {root}. "
-                               "Upload it with the node's upload button or copy it there.")
-    return path
+    return host.find_input(name, "video")
 
 
 def changed(video, **_kw):
