@@ -94,3 +94,24 @@ def test_owner_search_path(tree, tmp_path):
         from motioncomic.host import folders
 
         folders._extra.pop("vfi", None)
+
+
+def test_input_files_are_listed_fresh_and_confined(tmp_path, monkeypatch):
+    from motioncomic.errors import MotionComicError
+
+    inp = tmp_path / "input"
+    (inp / "sub").mkdir(parents=True)
+    (inp / "a.mp4").write_bytes(b"x")
+    (inp / ".hidden.mp4").write_bytes(b"x")
+    (inp / "notes.txt").write_text("x")
+    (tmp_path / "secret.mp4").write_bytes(b"x")
+    monkeypatch.setenv("MOTIONCOMIC_INPUT_DIR", str(inp))
+    assert host.list_input_files([".mp4"]) == ["a.mp4"]
+    (inp / "sub" / "b.MP4").write_bytes(b"x")  # a new file in a sub-folder: the cached listing is renewed
+    assert host.list_input_files([".mp4"]) == ["a.mp4", "sub/b.MP4"]
+    assert host.find_input("sub/b.MP4 [input]", "video") == (inp / "sub" / "b.MP4").resolve()
+    for bad in ("../secret.mp4", str(tmp_path / "secret.mp4"), "sub/../../secret.mp4", "a.mp4\0", ""):
+        with pytest.raises(MotionComicError, match="must be inside the input folder"):
+            host.find_input(bad, "video")
+    with pytest.raises(MotionComicError, match="not found in the input folder"):
+        host.find_input("nope.mp4", "video")
