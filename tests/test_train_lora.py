@@ -3,14 +3,18 @@ moves the output toward the training clip; a run cancelled mid-step and resumed 
 uninterrupted one bit for bit; the result loads in the LoRA layer; 1.5 trains too; bad input."""
 from __future__ import annotations
 
+import io
+import shutil
+
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 import tiny_cogvideox as tc
 import tiny_dataset as td
 from motioncomic import host
-from motioncomic.errors import Cancelled, MotionComicError
+from motioncomic.errors import Cancelled, CheckpointError, MotionComicError
+from motioncomic.loaders import cogvideox
 from motioncomic.loaders.cogvideox import load_cogvideox
 from motioncomic.loaders.lora import lora_applied, read_lora, resolve_against, with_lora
 from motioncomic.training import checkpoint as ckpt
@@ -139,3 +143,43 @@ def test_cli(mdir, dataset, tmp_path, capsys):
     assert main(args) == 2 and "--resume" in capsys.readouterr().err
     assert main(args + ["--resume"]) == 0  # already finished: nothing to redo, same LoRA
     assert main(args[:-2] + ["--targets", ""]) == 2 and "--targets is empty" in capsys.readouterr().err
+
+
+def _refuse_weights(*a, **kw):
+    pytest.fail("model weights were read before the inputs were checked")
+
+
+def test_a_damaged_checkpoint_says_which_and_what_to_do(mdir, dataset, tmp_path, monkeypatch):
+    cfg = TrainConfig(steps=2, **{**QUICK, "checkpoint_every": 1})
+    out = tmp_path / "run"
+    train_lora(dataset, tc.WORKFLOW_MODEL, out, cfg, device="cpu")
+    last = ckpt.list_checkpoints(out)[-1]
+    state, lora = (last / ckpt.STATE_FILE).read_bytes(), load_file(str(last / ckpt.LORA_FILE))
+    advice = "step-000002 cannot be resumed: {}.*Delete the folder step-000002 .*--force to start over"
+
+    def resume():
+        return train_lora(dataset, tc.WORKFLOW_MODEL, out, cfg, device="cpu", resume=True)
+
+    with monkeypatch.context() as m:  # these are found before the model is loaded
+        m.setattr(cogvideox, "load_cogvideox", _refuse_weights)
+        (last / ckpt.STATE_FILE).write_bytes(state[: len(state) // 2])
+        with pytest.raises(CheckpointError, match=advice.format("state.pt is unreadable")):
+            resume()
+        raw = torch.load(io.BytesIO(state), weights_only=True)
+        torch.save({k: v for k, v in raw.items() if k != "config"}, last / ckpt.STATE_FILE)
+        with pytest.raises(CheckpointError, match=advice.format("state.pt has no valid config")):
+            resume()
+        torch.save({**raw, "config": {"rank": 4}}, last / ckpt.STATE_FILE)
+        with pytest.raises(CheckpointError, match=advice.format("the settings in state.pt are incomplete")):
+            resume()
+        (last / ckpt.STATE_FILE).write_bytes(state)
+        (last / ckpt.LORA_FILE).write_bytes((last / ckpt.LORA_FILE).read_bytes()[:-8])
+        with pytest.raises(CheckpointError, match=advice.format("pytorch_lora_weights.safetensors is missing")):
+            resume()
+    gone = sorted(lora)[0]
+    save_file({k: v for k, v in lora.items() if k != gone}, str(last / ckpt.LORA_FILE))
+    with pytest.raises(CheckpointError, match=advice.format(f"in pytorch_lora_weights.safetensors 1 of the run's "
+                                                            f"{len(lora)} LoRA tensors are missing \\({gone}")):
+        resume()
+    shutil.rmtree(last)  # as the message advises: resume from the checkpoint before it
+    assert len(resume().losses) == 2

@@ -131,7 +131,7 @@ def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, con
         existing = []
     state = ckpt.read_state(existing[-1]) if resume and existing else None
     if state is not None:
-        changed = config.same_run(TrainConfig.from_dict(state["config"]))
+        changed = config.same_run(state["config"])
         if changed:
             raise MotionComicError(f"--resume with other settings than the run in {out}: {', '.join(changed)} "
                                    "differ. Use the same settings, or --force to start over.")
@@ -160,8 +160,7 @@ def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, con
     gen = torch.Generator().manual_seed(config.seed)
     start, losses = 0, []
     if state is not None:
-        ckpt.load(existing[-1], state, tr, opt)
-        gen.set_state(state["rng"])
+        ckpt.load(existing[-1], state, tr, opt, gen)
         start, losses = int(state["step"]), list(state["losses"])
         log.info("resuming %s at step %d", existing[-1], start)
     per_epoch = len(batch_order(clips, config.batch_size, config.seed, 0))
