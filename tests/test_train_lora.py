@@ -4,6 +4,7 @@ uninterrupted one bit for bit; the result loads in the LoRA layer; 1.5 trains to
 from __future__ import annotations
 
 import io
+import json
 import shutil
 
 import pytest
@@ -13,7 +14,7 @@ from safetensors.torch import load_file, save_file
 import tiny_cogvideox as tc
 import tiny_dataset as td
 from motioncomic import host
-from motioncomic.errors import Cancelled, CheckpointError, MotionComicError
+from motioncomic.errors import Cancelled, CheckpointError, DatasetError, MotionComicError
 from motioncomic.loaders import cogvideox
 from motioncomic.loaders.cogvideox import load_cogvideox
 from motioncomic.loaders.lora import lora_applied, read_lora, resolve_against, with_lora
@@ -147,6 +148,43 @@ def test_cli(mdir, dataset, tmp_path, capsys):
 
 def _refuse_weights(*a, **kw):
     pytest.fail("model weights were read before the inputs were checked")
+
+
+@pytest.fixture
+def no_weights(monkeypatch):
+    """Fails the test if a model's weights are read."""
+    monkeypatch.setattr(cogvideox, "load_cogvideox", _refuse_weights)
+
+
+def test_inputs_are_checked_before_any_weight_is_read(mdir, dataset, tmp_path, no_weights):
+    with pytest.raises(MotionComicError, match="10 frames is not possible.*Nearest valid: 9"):
+        train_lora(dataset, tc.WORKFLOW_MODEL, tmp_path / "x", TrainConfig(steps=1, frames=10), device="cpu")
+    with pytest.raises(MotionComicError, match="CogVideoX-5b is a text-to-video model"):
+        train_lora(dataset, "CogVideoX-5b", tmp_path / "x", TrainConfig(steps=1), device="cpu")
+    d15 = td.write_dataset(tmp_path / "d15", clips=1, frames=17, size=(16, 24), fps=16.0)
+    with pytest.raises(MotionComicError, match="--resolution 20 does not suit CogVideoX1.5-5B-I2V.*multiple of 16"):
+        train_lora(d15, "CogVideoX1.5-5B-I2V", tmp_path / "x", TrainConfig(steps=1, resolution=20), device="cpu")
+    hostile = shutil.copytree(dataset, tmp_path / "hostile")
+    lines = (hostile / "manifest.jsonl").read_text().splitlines()
+    lines[1] = json.dumps({**json.loads(lines[1]), "video": "../../x.mp4"})
+    (hostile / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match="manifest.jsonl line 2: '../../x.mp4' is not a file under clips/"):
+        train_lora(hostile, tc.WORKFLOW_MODEL, tmp_path / "x", TrainConfig(steps=1), device="cpu")
+    # --force with a refused run keeps the run it would have replaced
+    old = tmp_path / "old" / "checkpoints" / "step-000002"
+    old.mkdir(parents=True)
+    (old / ckpt.STATE_FILE).write_bytes(b"an earlier run")
+    with pytest.raises(MotionComicError, match="10 frames is not possible"):
+        train_lora(dataset, tc.WORKFLOW_MODEL, tmp_path / "old", TrainConfig(steps=1, frames=10), device="cpu",
+                   force=True)
+    assert (old / ckpt.STATE_FILE).read_bytes() == b"an earlier run"
+    # resuming a 1.0 run with the 1.5 model
+    (old / ckpt.STATE_FILE).unlink()
+    torch.save({"step": 2, "optimizer": {}, "rng": torch.Generator().get_state(), "losses": [1.0, 1.0],
+                "config": TrainConfig(steps=1).to_dict(), "variant": "1.0-i2v"}, old / ckpt.STATE_FILE)
+    save_file({"transformer.x.lora_A.weight": torch.zeros(1)}, str(old / ckpt.LORA_FILE))
+    with pytest.raises(MotionComicError, match="trained on CogVideoX 1.0-i2v, and CogVideoX1.5-5B-I2V is 1.5-i2v"):
+        train_lora(d15, "CogVideoX1.5-5B-I2V", tmp_path / "old", TrainConfig(steps=1), device="cpu", resume=True)
 
 
 def test_a_damaged_checkpoint_says_which_and_what_to_do(mdir, dataset, tmp_path, monkeypatch):
