@@ -19,5 +19,9 @@ class CheckpointError(MotionComicError):
     """A checkpoint is truncated, unreadable, of another family, or missing keys."""
 
 
+class DatasetError(MotionComicError):
+    """A training dataset folder or its manifest is unusable (e.g. names files outside the folder)."""
+
+
 class Cancelled(RuntimeError):
     """The user cancelled a run (standalone equivalent of ComfyUI's interrupt)."""

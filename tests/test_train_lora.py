@@ -3,14 +3,19 @@ moves the output toward the training clip; a run cancelled mid-step and resumed 
 uninterrupted one bit for bit; the result loads in the LoRA layer; 1.5 trains too; bad input."""
 from __future__ import annotations
 
+import io
+import json
+import shutil
+
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 import tiny_cogvideox as tc
 import tiny_dataset as td
 from motioncomic import host
-from motioncomic.errors import Cancelled, MotionComicError
+from motioncomic.errors import Cancelled, CheckpointError, DatasetError, MotionComicError
+from motioncomic.loaders import cogvideox
 from motioncomic.loaders.cogvideox import load_cogvideox
 from motioncomic.loaders.lora import lora_applied, read_lora, resolve_against, with_lora
 from motioncomic.training import checkpoint as ckpt
@@ -139,3 +144,80 @@ def test_cli(mdir, dataset, tmp_path, capsys):
     assert main(args) == 2 and "--resume" in capsys.readouterr().err
     assert main(args + ["--resume"]) == 0  # already finished: nothing to redo, same LoRA
     assert main(args[:-2] + ["--targets", ""]) == 2 and "--targets is empty" in capsys.readouterr().err
+
+
+def _refuse_weights(*a, **kw):
+    pytest.fail("model weights were read before the inputs were checked")
+
+
+@pytest.fixture
+def no_weights(monkeypatch):
+    """Fails the test if a model's weights are read."""
+    monkeypatch.setattr(cogvideox, "load_cogvideox", _refuse_weights)
+
+
+def test_inputs_are_checked_before_any_weight_is_read(mdir, dataset, tmp_path, no_weights):
+    with pytest.raises(MotionComicError, match="10 frames is not possible.*Nearest valid: 9"):
+        train_lora(dataset, tc.WORKFLOW_MODEL, tmp_path / "x", TrainConfig(steps=1, frames=10), device="cpu")
+    with pytest.raises(MotionComicError, match="CogVideoX-5b is a text-to-video model"):
+        train_lora(dataset, "CogVideoX-5b", tmp_path / "x", TrainConfig(steps=1), device="cpu")
+    d15 = td.write_dataset(tmp_path / "d15", clips=1, frames=17, size=(16, 24), fps=16.0)
+    with pytest.raises(MotionComicError, match="--resolution 20 does not suit CogVideoX1.5-5B-I2V.*multiple of 16"):
+        train_lora(d15, "CogVideoX1.5-5B-I2V", tmp_path / "x", TrainConfig(steps=1, resolution=20), device="cpu")
+    hostile = shutil.copytree(dataset, tmp_path / "hostile")
+    lines = (hostile / "manifest.jsonl").read_text().splitlines()
+    lines[1] = json.dumps({**json.loads(lines[1]), "video": "../../x.mp4"})
+    (hostile / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match="manifest.jsonl line 2: '../../x.mp4' is not a file under clips/"):
+        train_lora(hostile, tc.WORKFLOW_MODEL, tmp_path / "x", TrainConfig(steps=1), device="cpu")
+    # --force with a refused run keeps the run it would have replaced
+    old = tmp_path / "old" / "checkpoints" / "step-000002"
+    old.mkdir(parents=True)
+    (old / ckpt.STATE_FILE).write_bytes(b"an earlier run")
+    with pytest.raises(MotionComicError, match="10 frames is not possible"):
+        train_lora(dataset, tc.WORKFLOW_MODEL, tmp_path / "old", TrainConfig(steps=1, frames=10), device="cpu",
+                   force=True)
+    assert (old / ckpt.STATE_FILE).read_bytes() == b"an earlier run"
+    # resuming a 1.0 run with the 1.5 model
+    (old / ckpt.STATE_FILE).unlink()
+    torch.save({"step": 2, "optimizer": {}, "rng": torch.Generator().get_state(), "losses": [1.0, 1.0],
+                "config": TrainConfig(steps=1).to_dict(), "variant": "1.0-i2v"}, old / ckpt.STATE_FILE)
+    save_file({"transformer.x.lora_A.weight": torch.zeros(1)}, str(old / ckpt.LORA_FILE))
+    with pytest.raises(MotionComicError, match="trained on CogVideoX 1.0-i2v, and CogVideoX1.5-5B-I2V is 1.5-i2v"):
+        train_lora(d15, "CogVideoX1.5-5B-I2V", tmp_path / "old", TrainConfig(steps=1), device="cpu", resume=True)
+
+
+def test_a_damaged_checkpoint_says_which_and_what_to_do(mdir, dataset, tmp_path, monkeypatch):
+    cfg = TrainConfig(steps=2, **{**QUICK, "checkpoint_every": 1})
+    out = tmp_path / "run"
+    train_lora(dataset, tc.WORKFLOW_MODEL, out, cfg, device="cpu")
+    last = ckpt.list_checkpoints(out)[-1]
+    state, lora = (last / ckpt.STATE_FILE).read_bytes(), load_file(str(last / ckpt.LORA_FILE))
+    advice = "step-000002 cannot be resumed: {}.*Delete the folder step-000002 .*--force to start over"
+
+    def resume():
+        return train_lora(dataset, tc.WORKFLOW_MODEL, out, cfg, device="cpu", resume=True)
+
+    with monkeypatch.context() as m:  # these are found before the model is loaded
+        m.setattr(cogvideox, "load_cogvideox", _refuse_weights)
+        (last / ckpt.STATE_FILE).write_bytes(state[: len(state) // 2])
+        with pytest.raises(CheckpointError, match=advice.format("state.pt is unreadable")):
+            resume()
+        raw = torch.load(io.BytesIO(state), weights_only=True)
+        torch.save({k: v for k, v in raw.items() if k != "config"}, last / ckpt.STATE_FILE)
+        with pytest.raises(CheckpointError, match=advice.format("state.pt has no valid config")):
+            resume()
+        torch.save({**raw, "config": {"rank": 4}}, last / ckpt.STATE_FILE)
+        with pytest.raises(CheckpointError, match=advice.format("the settings in state.pt are incomplete")):
+            resume()
+        (last / ckpt.STATE_FILE).write_bytes(state)
+        (last / ckpt.LORA_FILE).write_bytes((last / ckpt.LORA_FILE).read_bytes()[:-8])
+        with pytest.raises(CheckpointError, match=advice.format("pytorch_lora_weights.safetensors is missing")):
+            resume()
+    gone = sorted(lora)[0]
+    save_file({k: v for k, v in lora.items() if k != gone}, str(last / ckpt.LORA_FILE))
+    with pytest.raises(CheckpointError, match=advice.format(f"in pytorch_lora_weights.safetensors 1 of the run's "
+                                                            f"{len(lora)} LoRA tensors are missing \\({gone}")):
+        resume()
+    shutil.rmtree(last)  # as the message advises: resume from the checkpoint before it
+    assert len(resume().losses) == 2

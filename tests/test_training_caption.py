@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import shutil
 import signal
@@ -173,3 +174,24 @@ def test_a_rerun_recaptions_clips_that_fell_back(video, tmp_path, server):
         ("A red card crosses the room.", "sidecar", ""), (tp.CAPTION, "llm", ""), (tp.CAPTION, "llm", "")]
     assert [c.path(out).stat().st_mtime_ns for c in after] == [c.path(out).stat().st_mtime_ns for c in before]
     assert (out / "prompts.txt").read_text().splitlines()[1] == tp.CAPTION
+
+
+def test_a_rerun_reads_sidecars_only_beside_its_own_videos(video, tmp_path):
+    out = tmp_path / "ds"
+    prepare_dataset([video], out, SMALL)
+    first = read_manifest(out)[0]
+    # a line someone else added, whose source points at a text file we must not read
+    elsewhere = tmp_path / "private"
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("TOP SECRET")
+    for ext in (".mp4", ".png"):
+        shutil.copy(out / f"clips/{first.id}{ext}", out / f"clips/foreign{ext}")
+    with open(out / "manifest.jsonl", "a") as f:
+        f.write(first.to_json().replace(first.id, "foreign").replace(json.dumps(first.source)[1:-1],
+                                                                     str(elsewhere / "notes.mp4")) + "\n")
+    video.with_name("ep02.txt").write_text("A red card crosses the room.")
+    report = prepare_dataset([video], out, SMALL)
+    assert report.recaptioned == 3
+    clips = {c.id: c for c in read_manifest(out)}
+    assert clips["foreign"].caption_source == "none" and clips["foreign"].source == str(elsewhere / "notes.mp4")
+    assert "TOP SECRET" not in (out / "prompts.txt").read_text() + (out / "manifest.jsonl").read_text()

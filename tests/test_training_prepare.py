@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from motioncomic import cli, host
-from motioncomic.errors import Cancelled, MotionComicError
+from motioncomic.errors import Cancelled, DatasetError, MotionComicError
 from motioncomic.media.video import read_video
 from motioncomic.training.caption import Captioner
 from motioncomic.training.dataset import read_manifest
 from motioncomic.training.prepare import PrepareSettings, prepare_dataset
+from motioncomic.training.store import DatasetStore
 from synthetic_footage import Shot, footage, write_footage
 
 FPS = 24.0
@@ -188,3 +190,70 @@ def test_read_manifest_errors(tmp_path):
     (tmp_path / "manifest.jsonl").write_text('{"id": "a"}\n{"id": "b"}\n')
     with pytest.raises(MotionComicError, match="line 1 is not a clip record.*missing fields"):
         read_manifest(tmp_path)
+
+
+def _dataset_naming(root, video: str, image: str = "clips/b.png"):
+    """A dataset whose manifest holds one good clip (line 1) and a line naming ``video`` (line 2)."""
+    (root / "clips").mkdir(parents=True)
+    for name in ("a.mp4", "a.png", "b.png"):
+        (root / "clips" / name).write_bytes(b"mine")
+    base = dict(caption="", caption_source="none", frames=9, fps=8.0, width=16, height=16, source="/src.mp4",
+                start=0.0, end=1.125, shot=0, motion=1.0)
+    lines = [dict(id="a", video="clips/a.mp4", first_frame="clips/a.png", **base),
+             dict(id="b", video=video, first_frame=image, **base)]
+    (root / "manifest.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (root / "dataset.json").write_text(json.dumps({"format": "motioncomic-dataset", "version": 1,
+                                                   "settings": asdict(SMALL), "videos": {}}))
+    return root
+
+
+def _refused_and_untouched(root, victims):
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(DatasetError, match=r"manifest.jsonl line 2: .*(refused|outside the dataset)"):
+        read_manifest(root)
+    for force in (False, True):  # resuming and --force both refuse it whole: nothing deleted anywhere
+        with pytest.raises(DatasetError, match=r"manifest.jsonl line 2"):
+            DatasetStore(root, asdict(SMALL), force=force)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert all(v.read_text() == "keep me" for v in victims)
+
+
+@pytest.mark.parametrize("name", ["{victim}", "../victim.mp4", "clips/../../victim.mp4", "clips\\..\\..\\victim.mp4",
+                                  "C:/victim.mp4", "clips/b\0.mp4", "b.mp4", "~/victim.mp4"])
+def test_a_manifest_naming_files_outside_the_dataset_is_refused(tmp_path, name):
+    victim = tmp_path / "victim.mp4"
+    victim.write_text("keep me")
+    root = _dataset_naming(tmp_path / "ds", name.format(victim=victim))
+    _refused_and_untouched(root, [victim])
+
+
+def test_symbolic_links_out_of_the_dataset_are_refused(tmp_path):
+    victim = tmp_path / "victim.mp4"
+    victim.write_text("keep me")
+    root = _dataset_naming(tmp_path / "ds", "clips/b.mp4")
+    (root / "clips" / "b.mp4").symlink_to(victim)
+    _refused_and_untouched(root, [victim])
+    elsewhere = tmp_path / "elsewhere"  # the whole clips/ folder linked out
+    elsewhere.mkdir()
+    (elsewhere / "a.mp4").write_text("keep me")
+    (elsewhere / "a.png").write_text("keep me")
+    linked = tmp_path / "ds2"
+    linked.mkdir()
+    shutil.copy(root / "manifest.jsonl", linked)
+    shutil.copy(root / "dataset.json", linked)
+    (linked / "clips").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(DatasetError, match="line 1: .*outside the dataset folder"):
+        read_manifest(linked)
+    with pytest.raises(DatasetError, match="outside the dataset folder"):
+        DatasetStore(linked, asdict(SMALL), force=True)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a.mp4", "a.png"]
+
+
+def test_prepare_dataset_force_on_a_hostile_manifest_deletes_nothing(videos, tmp_path, capsys):
+    victim = tmp_path / "victim.mp4"
+    victim.write_text("keep me")
+    root = _dataset_naming(tmp_path / "ds", "../victim.mp4")
+    rc = cli.main(["-q", "prepare-dataset", str(videos), "-o", str(root), "--frames", "9", "--force"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err and "line 2" in err and "'../victim.mp4'" in err
+    assert victim.read_text() == "keep me" and (root / "clips" / "a.mp4").read_text() == "mine"

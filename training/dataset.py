@@ -12,9 +12,13 @@
       clips/<id>.mp4      # fixed-length clip (H.264, yuv420p, even width and height)
       clips/<id>.png      # its first frame (the image the I2V model is conditioned on)
 
-Every path in a record is relative to ``DATASET`` with ``/`` separators. A manifest line is
-appended only after its clip, first frame and caption are complete, so every line refers to
-whole files; see ``docs/dataset.md``.
+Every path in a record is relative to ``DATASET`` with ``/`` separators, under ``clips/``. A
+manifest line is appended only after its clip, first frame and caption are complete, so every line
+refers to whole files; see ``docs/dataset.md``.
+
+A dataset may come from someone else: a record whose names are absolute, contain ``..``, a drive
+letter or NUL, or lead out of the folder through a symbolic link is refused (:class:`DatasetError`
+naming the manifest line) before any file it names is read or deleted.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import MotionComicError
+from ..errors import DatasetError, MotionComicError
+from ..host.folders import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +82,39 @@ class ClipRecord:
     motion: float
     caption_error: str = ""
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            ok = isinstance(value, str) if f.type == "str" else \
+                isinstance(value, (int, float) if f.type == "float" else int) and not isinstance(value, bool)
+            if not ok:
+                raise ValueError(f"{f.name} must be {'text' if f.type == 'str' else 'a number'}, not {value!r}")
+        fix = ("prepare-dataset never writes such a name: remove that line, or rebuild the dataset from its "
+               "videos into a new folder")
+        if clean_name(self.id) != self.id or "/" in self.id:
+            raise DatasetError(f"the clip id {self.id!r} is not a plain file name; {fix}")
+        for name in (self.video, self.first_frame):
+            if clean_name(name) != name or not name.startswith(f"{CLIPS}/"):
+                raise DatasetError(f"{name!r} is not a file under {CLIPS}/ of the dataset (absolute paths, '..', "
+                                   f"drive letters and backslashes are refused); {fix}")
+
     def path(self, root: str | os.PathLike) -> Path:
-        """Absolute path of the clip file under the dataset folder ``root``."""
-        return Path(root) / self.video
+        """Path of the clip file under the dataset folder ``root`` (refused if it leads out of it)."""
+        return inside_dataset(root, self.video)
 
     def image_path(self, root: str | os.PathLike) -> Path:
-        """Absolute path of the first-frame PNG under ``root``."""
-        return Path(root) / self.first_frame
+        """Path of the first-frame PNG under ``root`` (refused if it leads out of it)."""
+        return inside_dataset(root, self.first_frame)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ClipRecord":
+        """The record of one manifest line. Raises ``ValueError`` / ``TypeError`` for a damaged one,
+        :class:`DatasetError` for one whose names could leave the dataset."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a clip record is a JSON object, not {type(data).__name__}")
         names = {f.name for f in fields(cls)}
         required = [f.name for f in fields(cls) if f.default is MISSING]
         missing = [n for n in required if n not in data]
@@ -97,6 +122,33 @@ class ClipRecord:
             raise ValueError(f"missing fields {', '.join(missing)}")
         # fields added by later versions are ignored, so an older reader still reads newer files
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def inside_dataset(root: str | os.PathLike, rel: str) -> Path:
+    """``root / rel``, after checking that it stays inside ``root`` once symbolic links are followed."""
+    path = Path(root) / rel
+    real, base = path.resolve(), Path(root).resolve()
+    if not real.is_relative_to(base):
+        raise DatasetError(f"{path} leads to {real}, outside the dataset folder {base} (a symbolic link): "
+                           "the files of a dataset must be inside it; put the file itself there, or remove that "
+                           f"clip's line from {MANIFEST}")
+    return path
+
+
+def parse_record(line: str, manifest: Path, n: int) -> ClipRecord:
+    """Line ``n`` of ``manifest`` as a record whose files are inside the dataset.
+
+    Raises ``ValueError`` / ``TypeError`` for a damaged line (the caller decides whether that clip is
+    redone or the manifest refused) and :class:`DatasetError`, naming the line, for one that names
+    files outside the dataset: nothing it names is read or deleted.
+    """
+    try:
+        rec = ClipRecord.from_dict(json.loads(line))
+        rec.path(manifest.parent)  # each raises when its file leads out of the dataset
+        rec.image_path(manifest.parent)
+    except DatasetError as exc:
+        raise DatasetError(f"{manifest} line {n}: {exc}") from None
+    return rec
 
 
 def read_info(root: str | os.PathLike) -> dict[str, Any]:
@@ -140,7 +192,9 @@ def read_manifest(root: str | os.PathLike, *, check_files: bool = True) -> list[
             continue
         last_unterminated = n == len(lines) and not text.endswith("\n")
         try:
-            rec = ClipRecord.from_dict(json.loads(line))
+            rec = parse_record(line, p, n)
+        except DatasetError:
+            raise
         except (ValueError, TypeError) as exc:
             if last_unterminated:
                 log.warning("%s: ignoring the incomplete last line %d", p, n)

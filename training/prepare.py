@@ -147,7 +147,7 @@ def prepare_dataset(videos: Sequence[str | os.PathLike], out: str | os.PathLike,
     try:
         for path in paths:
             _prepare_video(path, store, settings, captioner, report)
-        _recaption(store, captioner, report)
+        _recaption(store, captioner, report, paths)
     finally:
         store.save()
         report.total = len(store.records)
@@ -247,17 +247,20 @@ def _prepare_video(path: Path, store: DatasetStore, settings: PrepareSettings, c
         frames.close()
 
 
-def _recaption(store: DatasetStore, captioner: Captioner, report: PrepareReport) -> None:
-    """Give the earlier clips that got no real caption (``fallback`` / ``none``) one from a sidecar
-    added since or from the LLM; the updated line is appended (a later line with the same id wins)."""
+def _recaption(store: DatasetStore, captioner: Captioner, report: PrepareReport, videos: list[Path]) -> None:
+    """Give the earlier clips of ``videos`` (this run's) that got no real caption (``fallback`` /
+    ``none``) one from a sidecar added since or from the LLM; the updated line is appended (a later
+    line with the same id wins). Only this run's videos: a manifest's ``source`` never makes us read
+    a text file the user did not point at."""
     from ..media.video import iter_video
     from .caption import sidecar_for
 
     def suffix(rec: ClipRecord) -> str:  # "s003-01" of "ep01-1a2b3c4d-s003-01"
         return "-".join(rec.id.rsplit("-", 2)[-2:])
 
+    given = set(videos)
     todo = [r for r in store.records.values() if r.caption_source in ("fallback", "none")
-            and r.id not in report.written and store.finished(r.id)
+            and r.id not in report.written and Path(r.source) in given and store.finished(r.id)
             and (captioner.llm is not None or sidecar_for(Path(r.source), suffix(r), r.shot))]
     if not todo:
         return

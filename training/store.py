@@ -20,8 +20,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import MotionComicError
-from .dataset import CLIPS, FORMAT, INFO, MANIFEST, REJECTED, VERSION, ClipRecord, read_info
+from ..errors import DatasetError, MotionComicError
+from .dataset import (CLIPS, FORMAT, INFO, MANIFEST, REJECTED, VERSION, ClipRecord, inside_dataset, parse_record,
+                      read_info)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class DatasetStore:
             raise MotionComicError(
                 f"{self.root} is not empty and not a motioncomic dataset (no {INFO}): choose a new or empty "
                 "folder (nothing there is overwritten, not even with --force)")
+        if info:
+            inside_dataset(self.root, CLIPS)  # a clips/ linked elsewhere: nothing is written or deleted there
         if info and info.get("settings") != self.settings:
             if not force:
                 old = info.get("settings") or {}
@@ -90,7 +93,9 @@ class DatasetStore:
             if not line.strip():
                 continue
             try:
-                rec = ClipRecord.from_dict(json.loads(line))
+                rec = parse_record(line, p, n)
+            except DatasetError:
+                raise  # names files outside the dataset: refuse it whole, delete and read nothing
             except (ValueError, TypeError):
                 log.warning("%s line %d is incomplete or damaged: that clip will be cut again", p, n)
                 continue
@@ -111,9 +116,9 @@ class DatasetStore:
         return out
 
     def _delete_old(self) -> None:
-        for rec in self._read_records().values():
-            for rel in (rec.video, rec.first_frame):
-                (self.root / rel).unlink(missing_ok=True)
+        for rec in self._read_records().values():  # refuses the whole manifest if one line leads out
+            for path in (rec.path(self.root), rec.image_path(self.root)):
+                path.unlink(missing_ok=True)
         for name in (MANIFEST, REJECTED, INFO, *COMPAT_FILES):
             (self.root / name).unlink(missing_ok=True)
         log.info("--force: removed the previous manifest and clips of %s", self.root)

@@ -61,6 +61,30 @@ def pick_frames(model, records, wanted: int = 0) -> tuple[int, list, list[str]]:
     return n, keep, dropped
 
 
+def check_inputs(model, records, config: TrainConfig, state: dict | None = None) -> tuple[int, list, list[str]]:
+    """Everything the model's description decides, checked before its weights are read: the task,
+    the base of a resumed run, the frame count (:func:`pick_frames`) and every clip's training frame
+    under ``--resolution``. Returns what :func:`pick_frames` returns."""
+    from .cache import clip_frames
+
+    label = model.name or model.variant
+    if model.task != "i2v":
+        raise MotionComicError(f"{label} is a text-to-video model; train-lora trains image-to-video LoRAs "
+                               "(CogVideoX-5b-I2V, CogVideoX1.5-5B-I2V).")
+    if state is not None and state.get("variant", model.variant) != model.variant:
+        raise MotionComicError(f"the run to resume was trained on CogVideoX {state['variant']}, and {label} is "
+                               f"{model.variant}: resume with the same --model, or use --force to start over.")
+    num_frames, records, dropped = pick_frames(model, records, config.frames)
+    try:
+        for rec in records:
+            clip_frames(model, rec, config.resolution)
+    except MotionComicError as exc:
+        if not config.resolution:
+            raise
+        raise MotionComicError(f"--resolution {config.resolution} does not suit {label}: {exc}") from None
+    return num_frames, records, dropped
+
+
 def batch_order(clips: list[CachedClip], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """The batches of one epoch: clips shuffled within their bucket, chunked, batches shuffled.
     A function of (seed, epoch) only, so a resumed run sees the same order."""
@@ -105,6 +129,9 @@ def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, con
     ``model_name``: a name inside the model folders, or a ``Path`` (taken as given; the CLI passes
     one for an absolute path the user typed).
     Existing checkpoints in ``out`` need ``resume`` (continue exactly) or ``force`` (start over).
+    The model is only described (``defer=True``) until :func:`check_inputs` and a checkpoint to resume
+    have passed, and ``force`` deletes the old run only then: bad input costs neither minutes of
+    reading weights nor the previous run.
     ``on_step(step)`` is called at the start of each step (tests, UIs). Raises the cancel
     exception after saving a checkpoint of the completed steps when cancelled.
     """
@@ -121,29 +148,29 @@ def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, con
         raise MotionComicError("train-lora needs the peft package: pip install peft (or pip install "
                                "'motioncomic[training]'). The LoRA node itself does not need it.") from None
     out = Path(out)
-    existing = ckpt.list_checkpoints(out)
-    if existing and not (resume or force):
+    existing = [] if force else ckpt.list_checkpoints(out)
+    if existing and not resume:
         raise MotionComicError(f"{out} already holds checkpoints (latest {existing[-1].name}); pass --resume to "
                                "continue that run exactly, or --force to start over.")
-    if force:
-        for p in (out / "checkpoints", out / "validation", out / ckpt.LORA_FILE):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-        existing = []
-    state = ckpt.read_state(existing[-1]) if resume and existing else None
+    state = ckpt.read_state(existing[-1]) if existing else None
     if state is not None:
-        changed = config.same_run(TrainConfig.from_dict(state["config"]))
+        changed = config.same_run(state["config"])
         if changed:
             raise MotionComicError(f"--resume with other settings than the run in {out}: {', '.join(changed)} "
                                    "differ. Use the same settings, or --force to start over.")
     records = read_manifest(dataset)
     device = torch.device(device) if device is not None else host.torch_device()
-    model = load_video_model(model_name, family="cogvideox", dtype=config.dtype, device=device, offload="model")
-    if model.task != "i2v":
-        raise MotionComicError(f"{model_name} is a text-to-video model; train-lora trains image-to-video LoRAs "
-                               "(CogVideoX-5b-I2V, CogVideoX1.5-5B-I2V).")
-    num_frames, records, dropped = pick_frames(model, records, config.frames)
+    # described only (config files, tokenizer): a wrong model, --frames or --resolution is reported
+    # before minutes of reading weights
+    model = load_video_model(model_name, family="cogvideox", dtype=config.dtype, device=device, offload="model",
+                             defer=True)
+    num_frames, records, dropped = check_inputs(model, records, config, state)
     for why in dropped:
         log.warning("skipping clip %s", why)
+    if force:  # only now: a refused run loses nothing
+        for p in (out / "checkpoints", out / "validation", out / ckpt.LORA_FILE):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    model.ensure_loaded()
     out.mkdir(parents=True, exist_ok=True)
     clips = build_cache(model, dataset, records, num_frames, out / "cache", resolution=config.resolution,
                         seed=config.seed, device=device)
@@ -160,8 +187,7 @@ def train_lora(dataset: str | Path, model_name: str | Path, out: str | Path, con
     gen = torch.Generator().manual_seed(config.seed)
     start, losses = 0, []
     if state is not None:
-        ckpt.load(existing[-1], state, tr, opt)
-        gen.set_state(state["rng"])
+        ckpt.load(existing[-1], state, tr, opt, gen)
         start, losses = int(state["step"]), list(state["losses"])
         log.info("resuming %s at step %d", existing[-1], start)
     per_epoch = len(batch_order(clips, config.batch_size, config.seed, 0))
