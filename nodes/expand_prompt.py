@@ -50,6 +50,8 @@ def expand(text, family, action, camera, style, backend, base_url, model, api_ke
                              timeout=timeout, llm_seed=llm_seed, temperature=temperature,
                              send_image=send_image, device=device, dtype=dtype))
     if result.source == "fallback":
+        if len(_FELL_BACK) >= 4096:  # a shared server queues many prompts: forget old ones (they re-run at worst)
+            _FELL_BACK.clear()
         _FELL_BACK.add(key)
     else:
         _FELL_BACK.discard(key)
