@@ -37,6 +37,16 @@ def test_resolution_names_and_short_sides():
         choose_frame(WAN_5B, (10, 10), 16)
 
 
+def test_huge_short_sides_are_clamped_and_odd_digits_refused():
+    from motioncomic.samplers.framing import MAX_SIDE
+
+    assert area_of(WAN_5B, "9" * 5000) == area_of(WAN_5B, 10**9) == round(MAX_SIDE * MAX_SIDE * 16 / 9)
+    assert area_of(WAN_5B, "000096") == area_of(WAN_5B, 96)
+    for odd in ("\u00b2", "\u0661\u0662\u0663", "12x"):  # superscript two, Arabic-Indic digits: not numbers here
+        with pytest.raises(MotionComicError, match="unknown; choose one of"):
+            area_of(WAN_5B, odd)
+
+
 def test_no_legal_frame_shows_more():
     rng = random.Random(3)
     for _ in range(40):
