@@ -10,8 +10,10 @@ environment of the ComfyUI process or in a JSON file (``$MOTIONCOMIC_CONFIG``, d
   ``HF_TOKEN``); never: anything else (``HOME``, ``PATH``, ``AWS_SECRET_ACCESS_KEY``).
 - ``MOTIONCOMIC_LLM_HOSTS`` / ``"llm_hosts"``: extra hosts, IP addresses or networks (CIDR) a
   workflow may reach, e.g. ``192.168.1.20,10.0.0.0/8,llm.lan``. Always allowed: loopback (any scheme)
-  and public hosts over HTTPS. Private, link-local, multicast and reserved addresses (the LAN, cloud
-  metadata at 169.254.169.254) only when listed; ``MOTIONCOMIC_LLM_ALLOW_PRIVATE=1`` allows them all.
+  and public hosts over HTTPS. Every address that is not public (:func:`is_public`) only when listed:
+  private, link-local, multicast, reserved, shared/CGNAT space (the LAN, cloud metadata at
+  169.254.169.254 and Alibaba's 100.100.100.200), and IPv6 6to4/Teredo/NAT64 addresses that wrap
+  one of those; ``MOTIONCOMIC_LLM_ALLOW_PRIVATE=1`` allows them all.
 
 A key is sent only over HTTPS or to a loopback address. Credentials written inside a URL
 (``https://user:pass@host``) are refused and never logged, shown or stored: ``redact_url`` is what
@@ -100,22 +102,62 @@ def _networks() -> tuple[list, list[str]]:
     return nets, names
 
 
+#: Not public although some Python versions call them global: IETF protocol assignments, NAT64 for
+#: local use (RFC 8215). Shared address space (CGNAT, 100.64.0.0/10) is not global in any version.
+_NOT_PUBLIC = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("100.64.0.0/10"),
+               ipaddress.ip_network("64:ff9b:1::/48"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _unmapped(ip):
+    """``::ffff:a.b.c.d`` is the IPv4 address itself (the kernel connects over IPv4)."""
+    return getattr(ip, "ipv4_mapped", None) or ip
+
+
+def _embedded(ip) -> list:
+    """The IPv4 addresses an IPv6 address carries to: 6to4 (2002::/16), Teredo (server and client)
+    and NAT64 (64:ff9b::/96, the last 32 bits)."""
+    if ip.version != 6:
+        return []
+    out = [ip.sixtofour] if ip.sixtofour else []
+    out += list(ip.teredo or ())
+    if ip in _NAT64:
+        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return out
+
+
+def is_public(ip) -> bool:
+    """True only for a globally routable address that wraps no other kind: CGNAT (100.64.0.0/10,
+    Alibaba's metadata at 100.100.100.200), 6to4/Teredo/NAT64 addresses wrapping a private or
+    link-local one (169.254.169.254) are not public."""
+    def plain(a) -> bool:
+        return (a.is_global and not (a.is_private or a.is_link_local or a.is_multicast or a.is_reserved
+                                     or a.is_unspecified or a.is_loopback)
+                and not any(a in n for n in _NOT_PUBLIC))
+
+    ip = _unmapped(ip)
+    inner = [_unmapped(a) for a in _embedded(ip)]
+    if ip in _NAT64:  # a translation of the IPv4 address it carries (Python calls ::/8 reserved)
+        return ip.is_global and all(plain(a) for a in inner)
+    return plain(ip) and all(plain(a) for a in inner)
+
+
 def _address_allowed(addr: str, scheme: str, host_listed: bool) -> str | None:
     """None if ``addr`` may be reached over ``scheme``, else why not."""
-    ip = ipaddress.ip_address(addr.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
+    ip = _unmapped(ipaddress.ip_address(addr.split("%", 1)[0]))
     if ip.is_loopback:
         return None
     nets, _ = _networks()
     listed = host_listed or any(ip in n for n in nets)
     if listed:
         return None
-    if ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+    if not is_public(ip):
         if os.environ.get("MOTIONCOMIC_LLM_ALLOW_PRIVATE") == "1":
             return None
-        return ("it is a private or link-local address; the server owner can allow it with "
-                "MOTIONCOMIC_LLM_HOSTS (host, IP or network) or MOTIONCOMIC_LLM_ALLOW_PRIVATE=1")
+        return (f"{ip} is a private or link-local address, or another one that is not public (shared/CGNAT "
+                "100.64.0.0/10, reserved, or a 6to4/Teredo/NAT64 address wrapping such an address); the "
+                "server owner can allow it with MOTIONCOMIC_LLM_HOSTS (host, IP or network) or "
+                "MOTIONCOMIC_LLM_ALLOW_PRIVATE=1")
     if scheme != "https":
         return "public servers are reached over https only (use an https:// URL)"
     return None

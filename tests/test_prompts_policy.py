@@ -79,6 +79,34 @@ def test_private_and_link_local_addresses_need_the_owner(url):
         chat_completion(url, "m", MSG, timeout=0.5, retries=0)
 
 
+# CGNAT / shared space (Alibaba Cloud's metadata at 100.100.100.200), the IETF block, and IPv6 forms that
+# carry a non-public IPv4 address: 6to4, NAT64 (well-known and local-use prefix), Teredo, IPv4-mapped
+NOT_PUBLIC = ["100.64.0.1", "100.100.100.200", "192.0.0.8", "2002:a9fe:a9fe::1", "2002:a00:1::1",
+              "64:ff9b::a9fe:a9fe", "64:ff9b::6464:64c8", "64:ff9b:1::808:808",
+              "2001:0:808:808:0:f227:5601:56fe", "2001:0:a9fe:a9fe:0:f227:f7f7:f7f7", "::ffff:100.100.100.200"]
+
+
+@pytest.mark.parametrize("addr", NOT_PUBLIC)
+def test_cgnat_and_tunnel_addresses_are_not_public(monkeypatch, addr):
+    host = f"[{addr}]" if ":" in addr else addr
+    with pytest.raises(policy.PolicyError, match="private or link-local.*MOTIONCOMIC_LLM_HOSTS"):
+        policy.resolve_checked(policy.check_url(f"https://{host}/v1"))  # https: the address is the refusal
+    monkeypatch.setenv("MOTIONCOMIC_LLM_HOSTS", addr.removeprefix("::ffff:"))  # the owner may still allow one
+    policy.resolve_checked(policy.check_url(f"https://{host}/v1"))
+    monkeypatch.delenv("MOTIONCOMIC_LLM_HOSTS")
+    monkeypatch.setenv("MOTIONCOMIC_LLM_ALLOW_PRIVATE", "1")
+    policy.resolve_checked(policy.check_url(f"https://{host}/v1"))
+
+
+@pytest.mark.parametrize("addr", ["93.184.216.34", "2606:4700::1111", "2002:808:808::1", "64:ff9b::808:808",
+                                  "::ffff:8.8.8.8"])
+def test_public_addresses_and_tunnels_to_public_ones_pass(addr):
+    import ipaddress
+
+    assert policy.is_public(ipaddress.ip_address(addr))
+    policy.resolve_checked(policy.check_url(f"https://[{addr}]/v1" if ":" in addr else f"https://{addr}/v1"))
+
+
 def test_owner_can_allow_a_lan_server(monkeypatch):
     monkeypatch.setenv("MOTIONCOMIC_LLM_HOSTS", "192.168.1.0/24")
     policy.resolve_checked(policy.check_url("http://192.168.1.7/v1"))
