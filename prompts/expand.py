@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 BACKENDS = ("openai", "local", "rules")
 MAX_INPUT_CHARS = 2000
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: The shapes of real keys, case-sensitive: providers' prefixes are lower case and followed by many
+#: characters (``hf_AbC…``, ``sk-proj-…``), so the variable name ``HF_TOKEN`` is not one of them.
+_KEY_SHAPE = re.compile(
+    r"(?:sk|gsk|hf|xai|ghp|gho|ghu|ghs|ghr|github_pat|glpat)[-_][A-Za-z0-9_-]{8,}"  # OpenAI-style, Groq, HF, xAI, GitHub, GitLab
+    r"|AIza[A-Za-z0-9_-]{30,}"  # Google API keys
+    r"|A[KS]IA[A-Z0-9]{16}")  # AWS access key ids
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def check_api_key_env(name: str) -> str:
         return ""
     looks_like_key = (
         not _ENV_NAME.fullmatch(name)
-        or name.lower().startswith(("sk-", "sk_", "gsk_", "hf_", "xai-"))
+        or _KEY_SHAPE.match(name)
         or (len(name) >= 24 and any(c.islower() for c in name) and any(c.isdigit() for c in name))
     )
     if looks_like_key:
