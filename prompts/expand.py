@@ -138,7 +138,7 @@ def _fit(text: str, family: str, tokenizer: Any, limit: int | None) -> tuple[str
     return out[: len(out) - len(OPENSORA_SUFFIX_RESERVE.strip())].strip(), report
 
 
-def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None) -> str:
+def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None, key_name: str = "") -> str:
     if settings.backend == "local":
         from .local_llm import generate_local
 
@@ -148,7 +148,7 @@ def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None) -> st
             device=settings.device, dtype=settings.dtype,
         )
     return chat_completion(
-        settings.base_url, settings.model, messages, api_key=api_key, timeout=settings.timeout,
+        settings.base_url, settings.model, messages, api_key=api_key, api_key_env=key_name, timeout=settings.timeout,
         retries=settings.retries, backoff=settings.backoff, temperature=settings.temperature, top_p=settings.top_p,
         seed=settings.seed, max_tokens=settings.max_tokens,
     )
@@ -235,7 +235,7 @@ def expand_prompt(
             {"role": "user", "content": user_content(
                 user_request(text, action), image_png(image) if send_image else None)},
         ]
-        reply = _ask(settings, messages, api_key)
+        reply = _ask(settings, messages, api_key, key_name)
         caption = clean_reply(reply)
         problem = problem_with(caption)
         if problem:

@@ -3,7 +3,13 @@ may be sent as keys, which hosts may be reached, credentials in URLs, reply size
 chat-completions server on 127.0.0.1."""
 from __future__ import annotations
 
+import json
 import logging
+import re
+import socket
+import threading
+import time
+import urllib.parse
 
 import pytest
 
@@ -25,7 +31,7 @@ def server():
 @pytest.fixture(autouse=True)
 def owner_rules(monkeypatch, tmp_path):
     """No owner configuration unless a test sets one (the developer's own file is not read)."""
-    for var in ("MOTIONCOMIC_KEY_ENVS", "MOTIONCOMIC_LLM_HOSTS", "MOTIONCOMIC_LLM_ALLOW_PRIVATE"):
+    for var in ("MOTIONCOMIC_KEY_ENVS", "MOTIONCOMIC_LLM_HOSTS", "MOTIONCOMIC_LLM_ALLOW_PRIVATE", "MOTIONCOMIC_KEY_HOSTS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(tmp_path / "none.json"))
 
@@ -128,7 +134,12 @@ def test_key_goes_over_plain_http_only_to_loopback(server, monkeypatch):
     assert chat_completion(server.base_url, "auth", MSG, api_key="k-loop", timeout=5) == tp.CAPTION
     parts = policy.check_url("http://llm.lan/v1")
     assert not policy.key_may_go(parts, "192.168.1.7") and policy.key_may_go(parts, "127.0.0.1")
-    assert policy.key_may_go(policy.check_url("https://api.example.com/v1"), "93.184.216.34")
+    # away from loopback only over https to a host the key is bound to (a built-in provider's here)
+    openai = policy.check_url("https://api.openai.com/v1")
+    assert policy.key_may_go(openai, "93.184.216.34", "OPENAI_API_KEY")
+    assert not policy.key_may_go(openai, "93.184.216.34", "GITHUB_TOKEN")
+    assert not policy.key_may_go(openai, None, "")  # a key without its name: loopback only
+    assert not policy.key_may_go(policy.check_url("http://api.openai.com/v1"), "93.184.216.34", "OPENAI_API_KEY")
 
 
 def test_huge_reply_is_cut_off(server):
@@ -151,3 +162,148 @@ def test_status_and_cache_never_hold_credentials_or_query(server, tmp_path):
 def test_local_backend_model_stays_inside_models_llm(models_dir, name):
     r = expand_prompt("she waves", settings=LLMSettings(backend="local", model=name), cache=PromptCache())
     assert r.source == "fallback" and "not a name inside the model folders" in r.status
+
+
+# --------------------------------------------------------------------------- where each key may go
+class Listener:
+    """A TCP port that counts the connections made to it and hangs up: it plays the HTTP(S) proxy that
+    remote hosts are reached through, so "refused before connecting" means it saw no connection."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.count += 1
+            conn.close()
+
+    def seen(self, wait: float = 2.0) -> int:
+        end = time.monotonic() + wait
+        while not self.count and time.monotonic() < end:
+            time.sleep(0.02)
+        return self.count
+
+
+@pytest.fixture
+def proxy(monkeypatch):
+    lst = Listener()
+    for var in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{lst.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{lst.port}")
+    yield lst
+    lst.sock.close()
+
+
+def send(url, name, key="secret-value-0123"):
+    return chat_completion(url, "m", MSG, api_key=key, api_key_env=name, timeout=3, retries=0)
+
+
+def owner_line(message: str) -> str:
+    """The MOTIONCOMIC_KEY_HOSTS value a refusal tells the owner to set."""
+    return re.search(r"MOTIONCOMIC_KEY_HOSTS=(\S+) in ComfyUI's environment", message).group(1)
+
+
+@pytest.mark.parametrize("name,url", [
+    ("GITHUB_TOKEN", "https://evil.example.com/v1"), ("AWS_SESSION_TOKEN", "https://evil.example.com/v1"),
+    ("ANTHROPIC_API_KEY", "https://evil.example.com/v1"), ("OPENAI_API_KEY", "https://evil.example.com/v1"),
+    ("OPENAI_API_KEY", "https://eu.api.openai.com/v1"),  # a subdomain is another host
+    ("OPENAI_API_KEY", "https://api.openai.com.evil.example/v1"), ("DEEPSEEK_API_KEY", "https://api.openai.com/v1"),
+    ("HF_TOKEN", "https://huggingface.co.evil.example/v1")])
+def test_a_key_goes_only_to_its_hosts_refused_before_connecting(proxy, monkeypatch, name, url):
+    monkeypatch.setenv(name, "secret-value-0123")
+    host = urllib.parse.urlsplit(url).hostname
+    with pytest.raises(policy.PolicyError) as err:
+        send(url, name)
+    msg = str(err.value)
+    assert f"the API key in {name} may not be sent to '{host}'" in msg and "secret-value" not in msg
+    assert owner_line(msg) == f"{name}={host}"  # exactly what the owner sets to allow it
+    with pytest.raises(policy.PolicyError, match=f"API key in {name} may not be sent"):  # the node's path: no fallback
+        expand(url, model="normal", api_key_env=name)
+    time.sleep(0.2)
+    assert proxy.count == 0  # nothing reached the network, not even the proxy
+
+
+def test_the_owners_line_from_the_message_allows_it(proxy, monkeypatch):
+    monkeypatch.setenv("MOTIONCOMIC_KEY_HOSTS", "STUDIO_API_KEY=llm.studio.example")
+    with pytest.raises(policy.PolicyError) as err:
+        send("https://evil.example.com/v1", "GITHUB_TOKEN")
+    line = owner_line(str(err.value))
+    assert line == "STUDIO_API_KEY=llm.studio.example;GITHUB_TOKEN=evil.example.com"  # the owner's entries kept
+    time.sleep(0.1)
+    assert proxy.count == 0
+    monkeypatch.setenv("MOTIONCOMIC_KEY_HOSTS", line)
+    with pytest.raises(LLMError, match="connection error"):  # on its way: the stand-in proxy hangs up
+        send("https://evil.example.com/v1", "GITHUB_TOKEN")
+    assert proxy.seen() == 1
+
+
+@pytest.mark.parametrize("name,url", [("OPENAI_API_KEY", "https://api.openai.com/v1"),
+                                      ("OPENAI_API_KEY", "https://API.OpenAI.com./v1"),
+                                      ("DASHSCOPE_API_KEY", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+                                      ("MOONSHOT_API_KEY", "https://api.moonshot.ai/v1"),
+                                      ("HF_TOKEN", "https://router.huggingface.co/v1")])
+def test_well_known_provider_keys_go_to_their_official_hosts(proxy, name, url):
+    with pytest.raises(LLMError, match="connection error"):
+        send(url, name)
+    assert proxy.seen() == 1
+
+
+def test_owner_binds_keys_in_the_config_file(proxy, monkeypatch, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"key_hosts": {"STUDIO_LLM_SECRET": ["llm.studio.example"]}}))
+    monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(cfg))
+    assert policy.allowed_key_env("STUDIO_LLM_SECRET")  # a bound name may be named as api_key_env
+    assert policy.key_hosts("STUDIO_LLM_SECRET") == {"llm.studio.example"}
+    with pytest.raises(policy.PolicyError) as err:
+        send("https://other.example/v1", "STUDIO_LLM_SECRET")
+    msg = str(err.value)
+    assert "only to this machine (loopback) and llm.studio.example" in msg
+    shown = re.search(r'"key_hosts": (\{.*\}) in ', msg).group(1)  # the file's form, merged
+    assert json.loads(shown) == {"STUDIO_LLM_SECRET": ["llm.studio.example", "other.example"]}
+    time.sleep(0.1)
+    assert proxy.count == 0
+    cfg.write_text(json.dumps({"key_hosts": json.loads(shown)}))
+    with pytest.raises(LLMError, match="connection error"):
+        send("https://other.example/v1", "STUDIO_LLM_SECRET")
+    assert proxy.seen() == 1
+    cfg.write_text(json.dumps({"key_hosts": "STUDIO_LLM_SECRET=a.example,b.example;X_TOKEN=c.example"}))
+    assert policy.key_hosts("STUDIO_LLM_SECRET") == {"a.example", "b.example"}
+
+
+def test_a_bound_key_still_needs_https_away_from_loopback(proxy, monkeypatch):
+    monkeypatch.setenv("MOTIONCOMIC_KEY_HOSTS", "STUDIO_API_KEY=llm.lan")
+    monkeypatch.setenv("MOTIONCOMIC_LLM_HOSTS", "llm.lan")
+    with pytest.raises(policy.PolicyError, match="only over https or to this machine"):
+        send("http://llm.lan/v1", "STUDIO_API_KEY")
+    with pytest.raises(policy.PolicyError, match="without its variable's name goes only to this machine"):
+        send("https://api.openai.com/v1", "")
+    time.sleep(0.1)
+    assert proxy.count == 0
+
+
+@pytest.mark.parametrize("value,why", [("OPENAI_API_KEY", "not NAME=host"), ("bad name=x.example", "not NAME=host"),
+                                       ("X_API_KEY=https://x.example/v1", "not a host name"),
+                                       ("X_API_KEY=x.example:8443", "not a host name")])
+def test_a_malformed_owner_setting_is_a_clear_error(monkeypatch, value, why):
+    monkeypatch.setenv("MOTIONCOMIC_KEY_HOSTS", value)
+    with pytest.raises(policy.PolicyError, match=f"MOTIONCOMIC_KEY_HOSTS: .*{why}"):
+        policy.key_hosts("X_API_KEY")
+
+
+def test_any_allowed_key_still_goes_to_this_machine(server, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "k-local")
+    server.expected_key = "k-local"
+    port = server.server_address[1]
+    for url in (server.base_url, f"http://localhost:{port}/v1"):  # loopback by address or by name
+        assert expand(url, model="auth", api_key_env="GITHUB_TOKEN").source == "llm"
+        assert server.requests[-1]["headers"]["Authorization"] == "Bearer k-local"
