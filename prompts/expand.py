@@ -34,7 +34,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: The shapes of real keys, case-sensitive: providers' prefixes are lower case and followed by many
 #: characters (``hf_AbC…``, ``sk-proj-…``), so the variable name ``HF_TOKEN`` is not one of them.
 _KEY_SHAPE = re.compile(
-    r"(?:sk|gsk|hf|xai|ghp|gho|ghu|ghs|ghr|github_pat|glpat)[-_][A-Za-z0-9_-]{8,}"  # OpenAI-style, Groq, HF, xAI, GitHub, GitLab
+    # OpenAI-style, Groq, Hugging Face, xAI, GitHub, GitLab
+    r"(?:sk|gsk|hf|xai|ghp|gho|ghu|ghs|ghr|github_pat|glpat)[-_][A-Za-z0-9_-]{8,}"
     r"|AIza[A-Za-z0-9_-]{30,}"  # Google API keys
     r"|A[KS]IA[A-Z0-9]{16}")  # AWS access key ids
 

@@ -75,8 +75,8 @@ def _resolution(query: dict[str, str]) -> str | None:
     value = (query.get("options.resolution") or query.get("resolution") or "").strip()
     if value in ("", "0"):
         return None
-    digits = value.lstrip("0")
-    if value.isascii() and value.isdigit() and (len(digits) > len(str(MAX_RESOLUTION)) or int(digits or 0) > MAX_RESOLUTION):
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else ""  # a name: the rules check it
+    if len(digits) > len(str(MAX_RESOLUTION)) or int(digits or 0) > MAX_RESOLUTION:
         shown = value if len(value) <= 12 else value[:12] + "..."
         raise MotionComicError(f"resolution {shown} is too large: the short side is at most {MAX_RESOLUTION} "
                                "pixels (0 = the model's default)")

@@ -31,7 +31,8 @@ def server():
 @pytest.fixture(autouse=True)
 def owner_rules(monkeypatch, tmp_path):
     """No owner configuration unless a test sets one (the developer's own file is not read)."""
-    for var in ("MOTIONCOMIC_KEY_ENVS", "MOTIONCOMIC_LLM_HOSTS", "MOTIONCOMIC_LLM_ALLOW_PRIVATE", "MOTIONCOMIC_KEY_HOSTS"):
+    for var in ("MOTIONCOMIC_KEY_ENVS", "MOTIONCOMIC_KEY_HOSTS", "MOTIONCOMIC_LLM_HOSTS",
+                "MOTIONCOMIC_LLM_ALLOW_PRIVATE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MOTIONCOMIC_CONFIG", str(tmp_path / "none.json"))
 

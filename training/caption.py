@@ -9,11 +9,11 @@ Sidecars (the most specific one wins; UTF-8, whitespace collapsed, an empty file
 The LLM is any OpenAI-compatible vision server (Ollama, vLLM, LM Studio, hosted), reached through
 the prompt expander's client (:func:`..prompts.http_client.chat_completion`) and its API-key rule
 (:func:`..prompts.expand.check_api_key_env`: the NAME of an environment variable, never a key), so
-the owner's policy (``prompts/policy.py``: allowed key variables, allowed hosts, each key only to
-loopback or over https to the hosts it is bound to) applies here too; a :class:`~..prompts.policy.PolicyError` stops the run
-instead of falling back. A few frames of the clip go in one user message as base64 PNG
-``image_url`` parts. Any other LLM failure falls back to ``default`` and records why
-(``caption_source = "fallback"``).
+the owner's policy (``prompts/policy.py``: allowed key variables, allowed hosts, each key only
+to loopback or over https to the hosts it is bound to) applies here too; a
+:class:`~..prompts.policy.PolicyError` stops the run instead of falling back. A few frames of the
+clip go in one user message as base64 PNG ``image_url`` parts. Any other LLM failure falls back to
+``default`` and records why (``caption_source = "fallback"``).
 """
 from __future__ import annotations
 
