@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 BACKENDS = ("openai", "local", "rules")
 MAX_INPUT_CHARS = 2000
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: The shapes of real keys, case-sensitive: providers' prefixes are lower case and followed by many
+#: characters (``hf_AbC…``, ``sk-proj-…``), so the variable name ``HF_TOKEN`` is not one of them.
+_KEY_SHAPE = re.compile(
+    # OpenAI-style, Groq, Hugging Face, xAI, GitHub, GitLab
+    r"(?:sk|gsk|hf|xai|ghp|gho|ghu|ghs|ghr|github_pat|glpat)[-_][A-Za-z0-9_-]{8,}"
+    r"|AIza[A-Za-z0-9_-]{30,}"  # Google API keys
+    r"|A[KS]IA[A-Z0-9]{16}")  # AWS access key ids
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def check_api_key_env(name: str) -> str:
         return ""
     looks_like_key = (
         not _ENV_NAME.fullmatch(name)
-        or name.lower().startswith(("sk-", "sk_", "gsk_", "hf_", "xai-"))
+        or _KEY_SHAPE.match(name)
         or (len(name) >= 24 and any(c.islower() for c in name) and any(c.isdigit() for c in name))
     )
     if looks_like_key:
@@ -132,7 +139,7 @@ def _fit(text: str, family: str, tokenizer: Any, limit: int | None) -> tuple[str
     return out[: len(out) - len(OPENSORA_SUFFIX_RESERVE.strip())].strip(), report
 
 
-def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None) -> str:
+def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None, key_name: str = "") -> str:
     if settings.backend == "local":
         from .local_llm import generate_local
 
@@ -142,7 +149,7 @@ def _ask(settings: LLMSettings, messages: list[dict], api_key: str | None) -> st
             device=settings.device, dtype=settings.dtype,
         )
     return chat_completion(
-        settings.base_url, settings.model, messages, api_key=api_key, timeout=settings.timeout,
+        settings.base_url, settings.model, messages, api_key=api_key, api_key_env=key_name, timeout=settings.timeout,
         retries=settings.retries, backoff=settings.backoff, temperature=settings.temperature, top_p=settings.top_p,
         seed=settings.seed, max_tokens=settings.max_tokens,
     )
@@ -229,7 +236,7 @@ def expand_prompt(
             {"role": "user", "content": user_content(
                 user_request(text, action), image_png(image) if send_image else None)},
         ]
-        reply = _ask(settings, messages, api_key)
+        reply = _ask(settings, messages, api_key, key_name)
         caption = clean_reply(reply)
         problem = problem_with(caption)
         if problem:

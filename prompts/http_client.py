@@ -70,7 +70,7 @@ def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
 
 
 def _post(parts: urllib.parse.SplitResult, host: str, port: int, path: str, body: bytes, headers: dict,
-          deadline: float) -> tuple[int, bytes]:
+          deadline: float, key_env: str = "") -> tuple[int, bytes]:
     scheme = parts.scheme
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -94,9 +94,8 @@ def _post(parts: urllib.parse.SplitResult, host: str, port: int, path: str, body
         conn.connect()
         if proxy is None:  # the address really reached must be allowed too (DNS can change)
             policy.check_peer(conn.sock, parts)
-        if "Authorization" in headers and not policy.key_may_go(parts, None if proxy else conn.sock.getpeername()[0]):
-            raise policy.PolicyError("the API key is sent only over https or to this machine (loopback); "
-                                     f"{policy.redact_url(parts.geturl())!r} is plain http")
+        if "Authorization" in headers:  # the host reached must still be one the key may go to
+            policy.check_key_peer(key_env, parts, None if proxy else conn.sock.getpeername()[0])
         conn.request("POST", path, body=body, headers=headers)
         resp = conn.getresponse()
         chunks, size = [], 0
@@ -158,6 +157,7 @@ def chat_completion(
     messages: list[dict],
     *,
     api_key: str | None = None,
+    api_key_env: str = "",
     timeout: float = 30.0,
     retries: int = 2,
     backoff: float = 0.5,
@@ -171,6 +171,10 @@ def chat_completion(
     Retries connection resets, timeouts, HTTP 5xx/429 and malformed replies up to ``retries``
     times with exponential back-off, all within ``timeout`` seconds in total. HTTP 4xx (bad key,
     unknown model) and a refused connection (no server) fail at once.
+
+    ``api_key_env`` names the variable ``api_key`` came from: the key goes only where the owner's
+    policy lets that variable's key go (:func:`.policy.check_key_host`), checked before connecting;
+    a key without its name goes only to loopback.
     """
     parts, host, port, path = _endpoint(base_url)
     payload: dict[str, Any] = {
@@ -186,13 +190,14 @@ def chat_completion(
     body = json.dumps(payload).encode("utf-8")
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if api_key:
+        policy.check_key_host(api_key_env, parts, via_proxy=_proxy_for(parts.scheme, host) is not None)
         headers["Authorization"] = f"Bearer {api_key}"
     deadline = time.monotonic() + float(timeout)
     delay = backoff
     last: LLMError | None = None
     for attempt in range(retries + 1):
         try:
-            status, raw = _post(parts, host, port, path, body, headers, deadline)
+            status, raw = _post(parts, host, port, path, body, headers, deadline, api_key_env)
             return _parse(status, raw)
         except LLMError as exc:
             last = exc

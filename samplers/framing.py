@@ -18,6 +18,11 @@ from ..loaders.video_model import FrameSpec
 
 Mode = Literal["pad", "crop", "stretch"]
 MODES: tuple[str, ...] = ("pad", "crop", "stretch")
+#: Largest image or frame side anything here plans for (ComfyUI's ``nodes.MAX_RESOLUTION``).
+MAX_SIDE = 16384
+#: Largest ``resolution`` (short side in pixels) a sampler takes: the Image to Video node's maximum,
+#: and the bound of the ``/motioncomic/plan`` route, whose query anyone reaching the server can send.
+MAX_RESOLUTION = 2048
 
 
 @dataclass(frozen=True)
@@ -163,17 +168,19 @@ def choose_frame(spec: FrameSpec, source: tuple[int, int], resolution: str | int
 
 
 def area_of(spec: FrameSpec, resolution: str | int | None) -> int:
-    """The pixel area an ``area`` spec generates at for ``resolution`` (see :func:`choose_frame`)."""
+    """The pixel area an ``area`` spec generates at for ``resolution`` (see :func:`choose_frame`);
+    a short side above :data:`MAX_SIDE` counts as :data:`MAX_SIDE`."""
     if resolution in (None, "", 0):
         return spec.areas[spec.default_resolution]
     key = str(resolution)
     for k in (key, f"{key}p"):
         if k in spec.areas:
             return spec.areas[k]
-    if not key.isdigit():
-        raise MotionComicError(f"resolution {key!r} is unknown; choose one of {', '.join(spec.areas)} "
+    if not (key.isascii() and key.isdigit()):
+        raise MotionComicError(f"resolution {key[:20]!r} is unknown; choose one of {', '.join(spec.areas)} "
                                "or a short side in pixels")
-    short = int(key)
+    digits = key.lstrip("0") or "0"  # clamped to MAX_SIDE: the area, and area_frame's work, stay bounded
+    short = MAX_SIDE if len(digits) > len(str(MAX_SIDE)) else min(int(digits), MAX_SIDE)
     if short < spec.multiple:
         raise MotionComicError(f"resolution {short} is below the smallest frame side {spec.multiple}; "
                                f"use one of {', '.join(spec.areas)}")
@@ -197,12 +204,14 @@ def area_frame(area: int, multiple: int, source: tuple[int, int], max_aspect: fl
         shown = min(fw, fh / ratio) * min(fh, fw * ratio)  # content pixels of the letterboxed image
         return (-round(shown, 6), abs(math.log(fh / fw / ratio)), fh * fw)
 
-    cands = []
-    for a in range(1, area // (m * m) + 1):
-        widest = area // (a * m * m)  # the widest frame of this height: shows the most
-        fitting = min(widest, max(1, round(a / ratio)))  # the same picture with no side border
-        cands += [(a * m, widest * m), (a * m, fitting * m)]
-    return min(cands, key=score)
+    def candidates():  # two per frame height, generated (not listed): memory stays constant
+        for a in range(1, area // (m * m) + 1):
+            widest = area // (a * m * m)  # the widest frame of this height: shows the most
+            fitting = min(widest, max(1, round(a / ratio)))  # the same picture with no side border
+            yield a * m, widest * m
+            yield a * m, fitting * m
+
+    return min(candidates(), key=score)  # the first best, as over a list
 
 
 def smallest_frame(spec: FrameSpec) -> tuple[int, int]:

@@ -36,8 +36,7 @@ from . import framing as fr
 
 #: Frames no more elongated than this (long side / short side) are chosen automatically.
 MAX_ASPECT = 3.0
-#: ComfyUI's nodes.MAX_RESOLUTION.
-MAX_SIDE = 16384
+MAX_SIDE = fr.MAX_SIDE
 
 
 @dataclass(frozen=True)

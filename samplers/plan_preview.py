@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from ..errors import MotionComicError
 from ..loaders.video_model import FrameCounts, FrameSpec
-from .framing import choose_frame, plan_frame
+from .framing import MAX_RESOLUTION, MAX_SIDE, choose_frame, plan_frame
 
-
-#: Largest image side the preview plans for (a real image is far smaller; this bounds the work).
-MAX_SIDE = 16384
 _HEADER_ONLY = (".safetensors", ".sft")
 
 
@@ -72,6 +69,20 @@ def _int(query: dict[str, str], key: str) -> int:
         raise MotionComicError(f"{key} must be a whole number, got {query.get(key)!r}") from e
 
 
+def _resolution(query: dict[str, str]) -> str | None:
+    """The sampler's ``resolution`` (a bucket or area name, or a short side in pixels bounded like the
+    node's input: the plan's work grows with the square of it), None for the model's default."""
+    value = (query.get("options.resolution") or query.get("resolution") or "").strip()
+    if value in ("", "0"):
+        return None
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else ""  # a name: the rules check it
+    if len(digits) > len(str(MAX_RESOLUTION)) or int(digits or 0) > MAX_RESOLUTION:
+        shown = value if len(value) <= 12 else value[:12] + "..."
+        raise MotionComicError(f"resolution {shown} is too large: the short side is at most {MAX_RESOLUTION} "
+                               "pixels (0 = the model's default)")
+    return value
+
+
 def plan_for_query(query: dict[str, str]) -> dict:
     """JSON-ready plan: frame, content box, mode, and for the sampler the frame-count check.
 
@@ -93,10 +104,7 @@ def plan_for_query(query: dict[str, str]) -> dict:
         return _plan_json(plan_frame((height, width), frame, query.get("framing", "pad")))
     widgets = {k.split(".", 1)[1]: v for k, v in query.items() if k.startswith("loader.")}
     spec, counts = model_rules(query.get("loader", ""), widgets)
-    resolution = query.get("options.resolution") or query.get("resolution") or None
-    if resolution in ("0", 0):
-        resolution = None
-    frame = choose_frame(spec, (height, width), resolution)
+    frame = choose_frame(spec, (height, width), _resolution(query))
     out = _plan_json(plan_frame((height, width), frame, query.get("framing", "pad")))
     requested = requested or counts.default
     out["frames"] = {"requested": requested, "valid": counts.is_valid(requested),

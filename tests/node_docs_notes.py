@@ -75,6 +75,9 @@ NOTES: dict[str, dict] = {
             ("… `HTTP 400: …` with `send_image` on", "the model is text-only: turn `send_image` off"),
             ("`api_key_env takes the NAME of an environment variable …`", "you typed the key itself: delete it, "
              "set the key in ComfyUI's environment and put only the variable name here"),
+            ("`the API key in X may not be sent to '…'`", "a key goes only to this machine, its provider's official "
+             "host (`OPENAI_API_KEY` to api.openai.com, …) or the hosts the server owner bound it to; the message "
+             "gives the owner the exact `MOTIONCOMIC_KEY_HOSTS` line that allows it"),
             ("`The prompt is empty: type a few words …`", "type a request or choose an `action`"),
             ("`… not found in … Did you mean …` (backend local)", "put the transformers folder in `models/LLM/<model>/`"),
         ],

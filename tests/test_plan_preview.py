@@ -73,6 +73,30 @@ def test_plan_route_bounds_sizes(query):
         plan_for_query({"loader": "MotionComicLoadSTDiT", **query})
 
 
+@pytest.mark.parametrize("resolution", ["999999999", "2049", "1" + "0" * 3000])
+def test_plan_route_refuses_a_huge_resolution_quickly(models_dir, resolution):
+    """The frame search grows with the square of the resolution: the route bounds it like the node
+    (400 with the limit), before any model rule or frame is computed."""
+    import asyncio
+    import time
+
+    import tiny_wan as tw
+    from motioncomic.host.routes import answer
+    from motioncomic.samplers.framing import MAX_RESOLUTION
+
+    tw.install_for_workflows(models_dir)
+    query = {"loader": "MotionComicLoadWan", "loader.model": tw.WORKFLOW_FILES["model"], "width": "400",
+             "height": "944", "resolution": resolution}
+    t0 = time.monotonic()
+    status, body = asyncio.run(answer(plan_for_query, query))
+    assert time.monotonic() - t0 < 2.0
+    assert status == 400 and body["error"].startswith("resolution ")
+    assert f"at most {MAX_RESOLUTION} pixels" in body["error"] and len(body["error"]) < 200
+    query["resolution"] = str(MAX_RESOLUTION)  # the node's largest value still plans
+    status, body = asyncio.run(answer(plan_for_query, query))
+    assert status == 200 and body["frame"]["height"] > body["frame"]["width"]
+
+
 def test_letterbox_node_plan_is_the_nodes_plan():
     from motioncomic.samplers.letterbox import PRESETS, letterbox_images
 

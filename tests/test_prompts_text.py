@@ -106,9 +106,20 @@ def test_tiny_text_budgets_still_give_a_prompt():
 def test_api_key_never_accepted_in_place_of_its_name():
     assert check_api_key_env(" OPENAI_API_KEY ") == "OPENAI_API_KEY"
     for key in ("sk-proj-abcdefghijklmnop1234", "gsk_abcdefghijklmnopqrstuv12345", "hf_abcDEF123456",
+                "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "ghp_abcdefghijKLMNOPQRST0123456789", "xai-abcdefgh12345",
+                "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "AKIAIOSFODNN7EXAMPLE",
                 "abcdefghijklmnopqrstuvwxyz123456", "my key"):
         with pytest.raises(MotionComicError, match="NAME of an environment variable"):
             expand_prompt("she waves", settings=LLMSettings(api_key_env=key))
+
+
+@pytest.mark.parametrize("name", ["HF_TOKEN", "GITHUB_TOKEN", "SK_API_KEY", "GSK_API_KEY", "XAI_API_KEY", "hf_token"])
+def test_variable_names_that_share_a_key_prefix_are_names(name):
+    """Key shapes are matched case-sensitively: HF_TOKEN is the name of Hugging Face's variable, not
+    a pasted hf_... token."""
+    assert check_api_key_env(name) == name
+    r = expand_prompt("she waves", settings=LLMSettings(backend="rules", api_key_env=name))
+    assert r.source == "rules"
 
 
 def test_unknown_backend_and_presets():

@@ -9,11 +9,11 @@ Sidecars (the most specific one wins; UTF-8, whitespace collapsed, an empty file
 The LLM is any OpenAI-compatible vision server (Ollama, vLLM, LM Studio, hosted), reached through
 the prompt expander's client (:func:`..prompts.http_client.chat_completion`) and its API-key rule
 (:func:`..prompts.expand.check_api_key_env`: the NAME of an environment variable, never a key), so
-the owner's policy (``prompts/policy.py``: allowed key variables, allowed hosts, keys only over
-https or loopback) applies here too; a :class:`~..prompts.policy.PolicyError` stops the run
-instead of falling back. A few frames of the clip go in one user message as base64 PNG
-``image_url`` parts. Any other LLM failure falls back to ``default`` and records why
-(``caption_source = "fallback"``).
+the owner's policy (``prompts/policy.py``: allowed key variables, allowed hosts, each key only
+to loopback or over https to the hosts it is bound to) applies here too; a
+:class:`~..prompts.policy.PolicyError` stops the run instead of falling back. A few frames of the
+clip go in one user message as base64 PNG ``image_url`` parts. Any other LLM failure falls back to
+``default`` and records why (``caption_source = "fallback"``).
 """
 from __future__ import annotations
 
@@ -150,7 +150,8 @@ class Captioner:
             parts.append({"type": "image_url",
                           "image_url": {"url": image_data_url(image_png(frames[i], self.image_side))}})
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": parts}]
-        reply = chat_completion(s.base_url, s.model, messages, api_key=api_key, timeout=s.timeout,
+        reply = chat_completion(s.base_url, s.model, messages, api_key=api_key, api_key_env=self.key_name,
+                                timeout=s.timeout,
                                 retries=s.retries, backoff=s.backoff, temperature=s.temperature,
                                 top_p=s.top_p, seed=s.seed, max_tokens=s.max_tokens)
         text = clean_reply(reply)
