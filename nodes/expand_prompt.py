@@ -83,7 +83,9 @@ NODES = [Node(
         String("model", "Model name on the server (e.g. qwen2.5:7b, a vision model such as qwen2.5vl:7b to use the "
                "image), or the folder name under models/LLM/ for backend 'local'.", default="qwen2.5:7b"),
         String("api_key_env", "NAME of the environment variable holding the API key (e.g. OPENAI_API_KEY). Never the "
-               "key itself: it would be saved in the workflow. Empty for local servers."),
+               "key itself: it would be saved in the workflow. Empty for local servers. The key goes only to this "
+               "machine, its provider's official host, or hosts the server's owner binds to it in "
+               "MOTIONCOMIC_KEY_HOSTS."),
         Float("timeout", "Seconds the whole LLM call may take, retries included; then the rule-based fallback is "
               "used.", default=30.0, min=1.0, max=600.0, step=1.0),
         Int("llm_seed", "Seed sent to the LLM for repeatable answers.", default=0, min=0, max=2**31 - 1),

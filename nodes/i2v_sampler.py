@@ -4,6 +4,7 @@ from __future__ import annotations
 from ._common import I2V_OPTIONS, VIDEO_MODEL
 from ._schema import Boolean, Combo, Custom, Float, Image, Int, Node, Out, String
 from ._video import video_out
+from ..samplers.framing import MAX_RESOLUTION  # light: no torch at import
 
 
 def generate(model, image, prompt, negative_prompt, frames, steps, cfg, seed, framing, border_color, resolution,
@@ -47,7 +48,7 @@ NODES = [Node(
                default="#000000"),
         Int("resolution", "CogVideoX 1.5: short side of the frame (multiple of 16), 0 = 768. Wan: 480 or 720 picks "
             "that pixel area (0 = TI2V-5B 720p, A14B 480p) and the frame of it nearest the image's aspect. Ignored by "
-            "CogVideoX 1.0 (720x480).", default=0, min=0, max=2048, step=16),
+            "CogVideoX 1.0 (720x480).", default=0, min=0, max=MAX_RESOLUTION, step=16),
         Boolean("resize_back", "Resize the cropped frames back to the input image's size.", default=False),
         Combo("scheduler", ["auto", "DDIM", "DPM"], "CogVideoX sampler: auto = the model folder's scheduler (DDIM "
               "for single files). DPM pairs well with dynamic cfg.", default="auto", optional=True),
