@@ -12,9 +12,9 @@ def backwarp(x: torch.Tensor, flow: torch.Tensor, sharp: bool = False) -> torch.
     ``sharp``: the mean of the bilinear and the bicubic sample (a kernel between the two: bilinear
     alone blurs fine texture moved by a fraction of a pixel, bicubic alone rings on hard edges and
     compression noise). Measured on the 8 real clips of ``../shared/data/clips`` for the ``flow``
-    interpolator (which samples through :func:`warp_frames`): +0.07 dB mean over bilinear (+0.12 without the two clips that repeat frames),
-    better on 5 of the 6 others; bicubic alone +0.06, worse on 3 of them. RIFE keeps the bilinear
-    sample its weights were trained with.
+    interpolator (which samples through :func:`warp_frames`): +0.07 dB mean over bilinear (+0.12
+    without the two clips that repeat frames), better on 5 of the 6 others; bicubic alone +0.06,
+    worse on 3 of them. RIFE keeps the bilinear sample its weights were trained with.
 
     The grid is built as Practical-RIFE builds it (``linspace(-1, 1)``, flow divided by
     ``(size - 1) / 2``, ``align_corners=True``); sampling runs in float32 whatever the input dtype
