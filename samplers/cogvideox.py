@@ -217,6 +217,11 @@ def decode(model, latents, tiling: str, report: list[str]):
     return frames.permute(0, 2, 3, 1).float().contiguous()
 
 
+def check_options(model, steps=None, cfg=None, options: dict | None = None) -> None:
+    """The settings (scheduler, ...), checked before a deferred model reads its weights."""
+    CogOptions.from_options(steps, cfg, options)
+
+
 # --------------------------------------------------------------------------- entry
 def sample(model, image, prompt: str, negative_prompt: str = "", *, num_frames: int, steps=None, cfg=None,
            seed: int = 0, options: dict | None = None, report: list[str] | None = None) -> Any:

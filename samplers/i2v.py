@@ -2,7 +2,9 @@
 
 Engines are looked up by ``VideoModel.family`` in :data:`ENGINES` (module under ``samplers/`` and
 function name), each called as ``sample(model, framed, prompt, negative_prompt, num_frames=...,
-steps=..., cfg=..., seed=..., options=..., report=...) -> frames [N,fh,fw,3]``.
+steps=..., cfg=..., seed=..., options=..., report=...) -> frames [N,fh,fw,3]``. A module may also
+define ``check_image(model, (h, w))`` and ``check_options(model, steps, cfg, options)``: both run
+before a deferred model reads its weights, so a wrong setting costs no load.
 """
 from __future__ import annotations
 
@@ -116,9 +118,13 @@ def image_to_video(model, image, prompt: str, negative_prompt: str = "", *, num_
         resolution = options["resolution"]  # a family options node (Open-Sora bucket name) wins
     elif model.frame.kind == "buckets" and not isinstance(resolution, str):
         resolution = None  # the INT short-side input is for aspect-range models; buckets go by name
-    check = getattr(_engine_module(model.family), "check_image", None)  # optional per-family size rule
+    engine = _engine_module(model.family)
+    check = getattr(engine, "check_image", None)  # optional per-family size rule
     if check is not None:
         check(model, src)
+    check = getattr(engine, "check_options", None)  # optional: the family's settings, before any weight
+    if check is not None:
+        check(model, steps, cfg, options)
     frame = fr.choose_frame(model.frame, src, resolution)
     plan = fr.plan_frame(src, frame, framing)
     framed = fr.apply_plan(img, plan, fill)

@@ -294,6 +294,11 @@ def _fill_skipped(out, generated: int, stride: int, method: str, report: list[st
                   + (f", last {held} held)" if held else ")"))
 
 
+def check_options(model, *_args) -> None:
+    """The I2V entry refuses MimicMotion before its weights are read (:func:`sample` says why)."""
+    sample(model, None)
+
+
 def sample(model, image, prompt: str = "", negative_prompt: str = "", **_kw):
     """The I2V entry cannot drive MimicMotion: it needs poses."""
     raise MotionComicError("MimicMotion animates from poses: connect the model to Pose to Video (with the "

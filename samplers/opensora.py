@@ -136,6 +136,11 @@ def decode(model, z, num_frames: int):
     return ((video[0].permute(1, 2, 3, 0).float() + 1) / 2).clamp(0, 1).cpu().contiguous()
 
 
+def check_options(model, steps=None, cfg=None, options: dict | None = None) -> None:
+    """The settings (conditioning frames, camera motion, ...), checked before the weights are read."""
+    OpenSoraOptions.from_options(steps, cfg, options)
+
+
 def sample(model, image, prompt: str, negative_prompt: str = "", *, num_frames: int, steps=None, cfg=None,
            seed: int = 0, options: dict | None = None, report: list[str] | None = None) -> Any:
     """Generate ``num_frames`` frames from ``image`` ([1,H,W,3] float 0..1 at a bucket frame).

@@ -163,6 +163,11 @@ def check_image(model, size: tuple[int, int]) -> None:  # any size: framing pads
     return None
 
 
+def check_options(model, steps=None, cfg=None, options: dict | None = None) -> None:
+    """The settings (motion bucket, fps, augmentation...), checked before the weights are read."""
+    SVDOptions.from_options(steps, cfg, options)
+
+
 def sample(model, image, prompt: str = "", negative_prompt: str = "", *, num_frames: int, steps=None, cfg=None,
            seed: int = 0, options: dict | None = None, report: list[str] | None = None) -> Any:
     """``num_frames`` frames from ``image`` ([1,H,W,3] float 0..1 at the model frame). SVD is

@@ -92,10 +92,14 @@ def text_to_video(model, prompt: str, negative_prompt: str = "", *, width: int =
     n = model.frame_counts.default if num_frames in (None, 0) else int(num_frames)
     model.frame_counts.check(n, name)
     size = legal_size(model.frame, height, width, name)
+    module, func = ENGINES[model.family]
+    engine_module = importlib.import_module(f".{module}", __package__)
+    check = getattr(engine_module, "check_options", None)  # the family's settings, before any weight
+    if check is not None:
+        check(model, steps, cfg, options)
     if hasattr(model, "ensure_loaded"):
         model.ensure_loaded()  # every check above ran before the weights are read
-    module, func = ENGINES[model.family]
-    engine = getattr(importlib.import_module(f".{module}", __package__), func)
+    engine = getattr(engine_module, func)
     report: list[str] = []
     frames = engine(model, size, prompt, negative_prompt, num_frames=n, steps=steps, cfg=cfg, seed=seed,
                     options=options, report=report)

@@ -241,6 +241,12 @@ def decode(model, latents, tiling: str, report: list[str]):
 
 
 # --------------------------------------------------------------------------- entry
+def check_options(model, steps=None, cfg=None, options: dict | None = None) -> None:
+    """The settings (boundary ratio, VAE tiling, ...), checked before the weights are read (a
+    deferred Wan model carries its defaults)."""
+    WanOptions.for_model(model, steps, cfg, options)
+
+
 def sample(model, image, prompt: str, negative_prompt: str = "", *, num_frames: int, steps=None, cfg=None,
            seed: int = 0, options: dict | None = None, report: list[str] | None = None) -> Any:
     """Generate ``num_frames`` frames from ``image`` ([1,H,W,3] float 0..1 at a legal frame).

@@ -232,6 +232,8 @@ def test_loader_node_defers_weights_until_the_sampler_checked_its_inputs(models_
         node.generate(model, image, "she waves", "", 10, 2, 6.0, 0, "pad", "#000000", 0, False)
     with pytest.raises(MotionComicError, match="at least 16x16"):
         node.generate(model, image[:, :8, :8], "she waves", "", 9, 2, 6.0, 0, "pad", "#000000", 0, False)
+    with pytest.raises(MotionComicError, match="scheduler 'Heun' is unknown"):
+        image_to_video(model, image[:, :64, :64], "she waves", num_frames=9, steps=2, options={"scheduler": "Heun"})
     assert not model.loaded  # still nothing read
     frames = node.generate(model, image[:, :64, :64], "she waves", "", 9, 2, 6.0, 0, "pad", "#000000", 0, False)[0]
     assert model.loaded and frames.shape[0] == 9 and "transformer" in model.components

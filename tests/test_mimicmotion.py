@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 import tiny_mimicmotion as tm
 from motioncomic import host
 from motioncomic.errors import Cancelled, MotionComicError, ModelNotFoundError
+from motioncomic.samplers.i2v import image_to_video
 from motioncomic.loaders.mimicmotion import load_mimicmotion
 from motioncomic.samplers import mimicmotion as engine
 from motioncomic.samplers.mimicmotion import pose_to_video
@@ -131,6 +132,9 @@ def test_described_first_and_loaded_only_after_the_pose_checks(mimic, mdir):
     with pytest.raises(MotionComicError, match="pose images are 64x64"):
         pose_to_video(vm, ref, tm.pose_images(3, 64, 64), resolution=48, steps=1)
     assert not vm.loaded
+    with pytest.raises(MotionComicError, match="connect the model to Pose to Video"):
+        image_to_video(vm, ref, "", num_frames=3, steps=1)
+    assert not vm.loaded  # the Image to Video node refuses it before ~10 GB are read
     ref, poses = torch.rand(1, 48, 64, 3), tm.pose_images(3, 48, 64, seed=4)
     got = pose_to_video(vm, ref, poses, reference_pose=poses[:1], resolution=48, steps=1, seed=1).frames
     assert vm.loaded and set(vm.modules()) == set(mimic.modules())

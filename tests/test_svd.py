@@ -129,6 +129,10 @@ def test_described_first_and_loaded_only_after_the_sampler_checks(svd, mdir):
     with pytest.raises(MotionComicError, match="frame"):
         image_to_video(vm, torch.rand(1, 64, 64, 3), "", num_frames=1, steps=1, resolution=64)
     assert not vm.loaded
+    with pytest.raises(MotionComicError, match="motion bucket 5000 is out of range"):
+        image_to_video(vm, torch.rand(1, 64, 64, 3), "", num_frames=3, steps=1, resolution=64,
+                       options={"motion_bucket_id": 5000})
+    assert not vm.loaded  # the settings are checked before the weights are read too
     image = torch.rand(1, 64, 64, 3, generator=torch.Generator().manual_seed(3))
     got = image_to_video(vm, image, "", num_frames=3, steps=1, resolution=64, seed=2).frames
     assert vm.loaded and set(vm.modules()) == set(svd.modules())
