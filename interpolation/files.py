@@ -16,8 +16,11 @@ def is_helper(name: str) -> bool:
     return "gmflow" in name.lower().rsplit("/", 1)[-1]
 
 
-def load_interpolator_file(path: Path, dtype="auto", device=None) -> Interpolator:
-    """The interpolator a file holds. Raises :class:`CheckpointError` naming what else it looks like."""
+def load_interpolator_file(path: Path, dtype="auto", device=None, rife_scale="auto", rife_ensemble: bool = False
+                           ) -> Interpolator:
+    """The interpolator a file holds; ``rife_scale`` / ``rife_ensemble`` are RIFE's ``scale`` and
+    ``ensemble`` (see :func:`.rife.loader.load_rife`), not used by SGM-VFI. Raises
+    :class:`CheckpointError` naming what else the file looks like."""
     from ..loaders.checkpoints import read_shapes
     from ..loaders.identify import describe_checkpoint
     from .rife.layouts import is_rife
@@ -26,7 +29,7 @@ def load_interpolator_file(path: Path, dtype="auto", device=None) -> Interpolato
     if is_rife(keys):
         from .rife.loader import load_rife
 
-        return load_rife(Path(path), dtype=dtype, device=device)
+        return load_rife(Path(path), dtype=dtype, device=device, scale=rife_scale, ensemble=rife_ensemble)
     if any(k.startswith("feature_bone.") for k in keys):
         from .sgm_vfi.loader import load_sgm_vfi
 

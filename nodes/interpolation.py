@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from ._common import INTERPOLATOR
-from ._schema import Combo, Custom, Float, Image, Int, Node, Out
+from ._schema import Boolean, Combo, Custom, Float, Image, Int, Node, Out
 from ._video import clip_in, video_out
 
 log = logging.getLogger(__name__)
@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 FLOW = "optical flow (no weights)"
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")  # = host.DEVICE_CHOICES (not imported: node files stay light)
+RIFE_SCALES = ("auto", "0.25", "0.5", "1", "2", "4")  # = interpolation.rife.loader.SCALES
 
 
 def interpolator_choices() -> list[str]:
@@ -23,13 +24,15 @@ def interpolator_choices() -> list[str]:
     return [FLOW] + [f for f in host.list_files("vfi", EXTENSIONS) if not is_helper(f)]
 
 
-def load(model, dtype="auto", device="auto"):
+def load(model, dtype="auto", device="auto", rife_scale="auto", rife_ensemble=False):
     from ..errors import MotionComicError
 
     from .. import host
 
     if dtype not in DTYPES:
         raise MotionComicError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if rife_scale not in RIFE_SCALES:
+        raise MotionComicError(f"rife_scale must be one of {RIFE_SCALES}, got {rife_scale!r}")
     dev = host.device_named(device)
     if model == FLOW:
         from ..interpolation.flow import FlowInterpolator
@@ -39,7 +42,8 @@ def load(model, dtype="auto", device="auto"):
 
     path = host.find_model("vfi", model, "Put a RIFE 4.6+ file (flownet.pkl, rife49.pth) or ours-1-2-points.pkl "
                            "(SGM-VFI) in models/vfi/.")
-    interp = load_interpolator_file(path, dtype=dtype, device=dev)
+    interp = load_interpolator_file(path, dtype=dtype, device=dev, rife_scale=rife_scale,
+                                    rife_ensemble=bool(rife_ensemble))
     log.info("interpolator: %s (%s, %s)", interp.name, dtype, dev)
     return (interp,)
 
@@ -83,6 +87,12 @@ NODES = [
                   "halve memory on GPU; on CPU they are slower. Ignored by optical flow.", default="auto"),
             Combo("device", list(DEVICES), "Where the interpolator runs. auto = ComfyUI's device. Optical flow warps "
                   "and blends there too; only its DIS flow step runs on the CPU.", default="auto"),
+            Combo("rife_scale", list(RIFE_SCALES), "RIFE only: the resolution its flow works at (upstream's "
+                  "--scale). auto = 1, and 0.5 above 1440p (as Practical-RIFE advises for 4K: faster and better on "
+                  "large motion there); 2 can help small frames with fine motion.", default="auto", optional=True),
+            Boolean("rife_ensemble", "RIFE only: also run each step on the swapped pair and average (about 2x the "
+                    "time, slightly smoother). RIFE 4.6-4.20 and 4.24 have it; other versions refuse it.",
+                    default=False, optional=True),
         ],
         outputs=[Out(INTERPOLATOR, "interpolator", "The interpolator, for Interpolate.")],
     ),

@@ -132,6 +132,13 @@ def test_rife_files_are_listed_and_loaded_by_their_tensors(models_dir):
         assert interp.name == "rife 4.7-4.9" and not interp.midpoint_only
     frames, fps, _ = MotionComicInterpolate().interpolate(torch.rand(2, 24, 40, 3), 12.0, interp, 3, 0.0, 0.0)
     assert frames.shape == (4, 24, 40, 3) and fps == 36.0 and torch.isfinite(frames).all()
+    assert (interp.scale, interp.ensemble) == (None, False)  # the optional inputs' defaults: auto, off
+    (tuned,) = MotionComicLoadInterpolator().load("rife49.pth", "fp32", "cpu", "0.5", True)
+    assert (tuned.scale, tuned.ensemble, tuned.name) == (0.5, True, "rife 4.7-4.9 ensemble scale 0.5")
+    a, b = torch.rand(1, 24, 40, 3), torch.rand(1, 24, 40, 3)
+    assert not torch.equal(tuned.pair(a, b, 0.5), interp.pair(a, b, 0.5))
+    with pytest.raises(MotionComicError, match="rife_scale must be one of"):
+        MotionComicLoadInterpolator().load("rife49.pth", "fp32", "cpu", "0.3", False)
     torch.save({"model": torch.nn.Conv2d(3, 3, 3).state_dict()}, models_dir / "vfi" / "other.pth")
     with pytest.raises(CheckpointError, match="neither a RIFE nor an SGM-VFI checkpoint"):
         MotionComicLoadInterpolator().load("other.pth", "fp32", "cpu")

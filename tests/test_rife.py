@@ -204,7 +204,7 @@ def test_safetensors_conversion_and_bad_options(files, tmp_path):
     assert load_rife(tmp_path / "rife426.safetensors", device="cpu").net.layout.label == "4.25/4.26"
     with pytest.raises(MotionComicError, match="no ensemble mode"):
         load_rife(d / "flownet.pkl", device="cpu", ensemble=True)
-    with pytest.raises(MotionComicError, match="scale must be one of"):
+    with pytest.raises(MotionComicError, match="scale must be auto or one of"):
         load_rife(d / "rife47.pth", device="cpu", scale=0.3)
     with pytest.raises(MotionComicError, match="unsupported dtype"):
         load_rife(d / "rife47.pth", device="cpu", dtype="int8")
@@ -261,6 +261,24 @@ def test_scale_and_half_precision(files):
         low.net.to(dtype)
         got = low.pair(a, b, 0.5)
         assert got.dtype == torch.float32 and (got - ref).abs().mean() < tol, (name, (got - ref).abs().mean())
+
+
+def test_auto_scale_halves_the_flow_resolution_only_above_1440p(monkeypatch):
+    from motioncomic.interpolation.rife import loader
+
+    a, b = _frames(64, 128, chw=False)
+    auto, one, half = _tiny(scale=None), _tiny(), _tiny(scale=0.5)
+    assert auto.multiple == one.multiple and auto.name == one.name
+    assert torch.equal(auto.pair(a, b, 0.5), one.pair(a, b, 0.5))  # 64x128 is far below 2560x1440
+    monkeypatch.setattr(loader, "AUTO_HALF_ABOVE", 64 * 128 - 1)  # as if these frames were 4K
+    assert torch.equal(auto.pair(a, b, 0.5), half.pair(a, b, 0.5))
+    monkeypatch.undo()
+    assert (loader.scale_for(None, 2160, 3840), loader.scale_for(None, 1440, 2560), loader.scale_for(2.0, 2160, 3840)) \
+        == (0.5, 1.0, 2.0)
+    for bad in ("half", 0.3, "0"):
+        with pytest.raises(MotionComicError, match="scale must be auto or one of 0.25, 0.5, 1, 2, 4"):
+            loader.check_scale(bad)
+    assert (loader.check_scale("auto"), loader.check_scale("0.5"), loader.check_scale(2)) == (None, 0.5, 2.0)
 
 
 def test_through_the_interpolate_entry():

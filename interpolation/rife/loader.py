@@ -26,6 +26,9 @@ from .network import IFNet
 log = logging.getLogger(__name__)
 
 SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: ``scale="auto"``: frames with more pixels than this (above 1440p) get scale 0.5, as Practical-RIFE
+#: advises for 4K (the flow of a 4K frame at full resolution is slower and, for large motion, worse).
+AUTO_HALF_ABOVE = 2560 * 1440
 #: Times synthesised per forward pass (one batch); bounds memory for large multipliers.
 TIME_BATCH = 4
 
@@ -54,14 +57,16 @@ def build_ifnet(sd: dict, layout: RIFELayout, dtype=torch.float32, device="cpu",
     return net.eval().requires_grad_(False)
 
 
-def load_rife(path, dtype="auto", device=None, scale: float = 1.0, ensemble: bool = False) -> "RIFEInterpolator":
+def load_rife(path, dtype="auto", device=None, scale: float | str = 1.0, ensemble: bool = False
+              ) -> "RIFEInterpolator":
     """RIFE from a ``flownet.pkl`` / ``rife4x.pth`` (or a ``.safetensors`` conversion).
 
     Args:
         path: a file path, or a name inside the ``vfi`` model folders.
         dtype: ``"auto"`` (fp16 on CUDA, fp32 elsewhere), fp32, fp16 or bf16.
         device: torch device; default ComfyUI's / the best available.
-        scale: flow resolution, one of 0.25, 0.5, 1, 2, 4 (upstream's ``--scale``; 0.5 for 4K).
+        scale: flow resolution, one of 0.25, 0.5, 1, 2, 4 (upstream's ``--scale``; 0.5 for 4K), or
+            ``"auto"``: 1, and 0.5 for frames above :data:`AUTO_HALF_ABOVE` pixels.
         ensemble: also run each block on the swapped pair and average (RIFE <= 4.20 and 4.24).
     Raises:
         CheckpointError: not RIFE, an unsupported version, truncated or incomplete.
@@ -69,8 +74,7 @@ def load_rife(path, dtype="auto", device=None, scale: float = 1.0, ensemble: boo
     """
     # a Path is the caller's own (taken as is); a str is a name inside the vfi folders (confined)
     ckpt = host.find_model("vfi", path, f"Put a RIFE 4.6+ file in models/vfi/ ({RELEASES}).", what="RIFE file")
-    if float(scale) not in SCALES:
-        raise MotionComicError(f"RIFE scale must be one of {SCALES} (0.5 for 4K frames), got {scale!r}")
+    scale = check_scale(scale)
     sd, layout = read_rife(ckpt)
     if ensemble and not layout.ensemble_supported:
         raise MotionComicError(f"{ckpt.name} is RIFE {layout.label}, which has no ensemble mode (dropped in 4.21); "
@@ -79,25 +83,53 @@ def load_rife(path, dtype="auto", device=None, scale: float = 1.0, ensemble: boo
     dt = torch_dtype(dtype, dev, "RIFE")
     net = build_ifnet(sd, layout, dt, dev, ckpt.name)
     log.info("RIFE %s from %s (%s, %s)", layout.label, ckpt, dt, dev)
-    interp = RIFEInterpolator(net, dt, dev, scale=float(scale), ensemble=ensemble)
+    interp = RIFEInterpolator(net, dt, dev, scale=scale, ensemble=ensemble)
     host.manage(interp, {"ifnet": net}, interp.name, dev)  # ComfyUI counts it and may unload it
     return interp
 
 
+def check_scale(scale: float | str | None) -> float | None:
+    """A RIFE ``scale`` as a float, or None for ``"auto"``. Raises naming the valid values."""
+    if scale is None or scale == "auto":
+        return None
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        value = None
+    if value not in SCALES:
+        raise MotionComicError(f"RIFE scale must be auto or one of {', '.join(f'{s:g}' for s in SCALES)} "
+                               f"(0.5 for 4K frames), got {scale!r}")
+    return value
+
+
+def scale_for(scale: float | None, h: int, w: int) -> float:
+    """The scale a ``h`` x ``w`` pair runs at (``None`` = auto, see :data:`AUTO_HALF_ABOVE`)."""
+    if scale is not None:
+        return scale
+    return 0.5 if h * w > AUTO_HALF_ABOVE else 1.0
+
+
 class RIFEInterpolator(Interpolator):
-    """Frames at any time ``t`` from RIFE 4.6+; frames are padded (replicate) to the net's multiple."""
+    """Frames at any time ``t`` from RIFE 4.6+; frames are padded (replicate) to the net's multiple
+    at the pair's scale (``scale=None``: auto, chosen per frame size)."""
 
     midpoint_only = False
 
-    def __init__(self, net: IFNet, dtype=torch.float32, device=None, scale: float = 1.0, ensemble: bool = False):
+    def __init__(self, net: IFNet, dtype=torch.float32, device=None, scale: float | None = 1.0,
+                 ensemble: bool = False):
         self.net = net
         self.dtype = dtype
         self.device = torch.device(device) if device is not None else torch.device("cpu")
-        self.scale = float(scale)
+        self.scale = None if scale is None else float(scale)
         self.ensemble = bool(ensemble)
-        modulo = net.layout.modulo
-        self.multiple = max(modulo, int(modulo / self.scale))
-        self.name = f"rife {net.layout.label}"
+        self.multiple = self._multiple(self.scale or 1.0)  # the entry pads to this; pair_times to its own scale's
+        self.name = f"rife {net.layout.label}" + (" ensemble" if self.ensemble else "") + \
+            (f" scale {self.scale:g}" if self.scale not in (None, 1.0) else "")
+        self.patchers: dict = {}  # ComfyUI's ModelPatcher for the net, kept alive by this object
+
+    def _multiple(self, scale: float) -> int:
+        modulo = self.net.layout.modulo
+        return max(modulo, int(modulo / scale))
         self.patchers: dict = {}  # ComfyUI's ModelPatcher for the net, kept alive by this object
 
     def pair(self, a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -113,7 +145,8 @@ class RIFEInterpolator(Interpolator):
             raise MotionComicError(f"RIFE needs two frames [1,H,W,3] of one size, got {tuple(a.shape)} and {tuple(b.shape)}")
         check_times(times)
         h, w = a.shape[1], a.shape[2]
-        m = self.multiple
+        scale = scale_for(self.scale, h, w)
+        m = self._multiple(scale)
         x0, x1 = (x.permute(0, 3, 1, 2).to(device=self.device, dtype=self.dtype) for x in (a, b))
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
@@ -125,7 +158,7 @@ class RIFEInterpolator(Interpolator):
                     chunk = torch.tensor([float(t) for t in times[k:k + TIME_BATCH]], device=self.device)
                     n = chunk.shape[0]
                     pred, _ = self.net(x0.expand(n, -1, -1, -1), x1.expand(n, -1, -1, -1), chunk.view(n, 1, 1, 1),
-                                       self.scale, self.ensemble)
+                                       scale, self.ensemble)
                     outs.append(pred[:, :, :h, :w].float().clamp_(0, 1))
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is translated
             if host.is_oom(exc):
