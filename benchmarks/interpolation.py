@@ -7,7 +7,8 @@
   - ``crossfade``: ``(a + b) / 2`` (the quality baseline),
   - ``plain``: the plain two-way DIS warp, implemented here (DIS medium both ways at the frame's
     size, ``0.5·(I0(x + 0.5·F10) + I1(x + 0.5·F01))``, no occlusion handling; the time baseline),
-  - ``flow``: our default (``motioncomic.interpolation.flow``),
+  - ``flow``: our default (``motioncomic.interpolation.flow``), and ``flow_fast`` (its DIS ultrafast
+    preset, Load Interpolator's "optical flow, fast"),
   - ``rife`` with ``--rife FILE`` (a real RIFE 4.6+ file) and ``sgm_vfi`` with ``--sgm FILE``.
 
   Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
@@ -98,7 +99,8 @@ def methods(args) -> dict:
     _import_pack()
     from motioncomic.interpolation.flow import FlowInterpolator
 
-    out = {"crossfade": crossfade, "plain": PlainWarp(), "flow": ours(FlowInterpolator(device="cpu"))}
+    out = {"crossfade": crossfade, "plain": PlainWarp(), "flow": ours(FlowInterpolator(device="cpu")),
+           "flow_fast": ours(FlowInterpolator(device="cpu", preset="ultrafast"))}
     if args.rife:
         from motioncomic.interpolation.rife.loader import load_rife
 
@@ -222,7 +224,8 @@ def speed(h: int, w: int, pairs: int, args) -> dict:
     clip = list(frames(pairs + 1, h, w))
     rife = load_rife(args.rife, device="cpu") if args.rife else random_rife()
     runs = {"crossfade": CrossfadeInterpolator(), "plain": _Wrapped(PlainWarp(), "plain"),
-            "flow": FlowInterpolator(device="cpu"), f"{rife.name}{'' if args.rife else ' (random weights)'}": rife}
+            "flow": FlowInterpolator(device="cpu"), "flow_fast": FlowInterpolator(device="cpu", preset="ultrafast"),
+            f"{rife.name}{'' if args.rife else ' (random weights)'}": rife}
     out = {}
     for name, interp in runs.items():
         best = float("inf")

@@ -8,7 +8,7 @@ import tiny_interpolation as ti
 from motioncomic.errors import CheckpointError, ModelNotFoundError, MotionComicError
 from motioncomic.interpolation.base import Interpolator
 from motioncomic.nodes import NODE_CLASS_MAPPINGS as _NODES
-from motioncomic.nodes.interpolation import FLOW
+from motioncomic.nodes.interpolation import FLOW, FLOW_FAST
 
 MotionComicInterpolate, MotionComicLoadInterpolator = _NODES["MotionComicInterpolate"], _NODES["MotionComicLoadInterpolator"]
 
@@ -31,7 +31,7 @@ def test_choices_list_checkpoints_but_not_gmflow(models_dir):
     for name in ("ours-1-2-points.pkl", "sub/ours-local.pth", "gmflow_sintel-0c07dcb3.pth", "notes.txt"):
         (vfi / name).write_bytes(b"x")
     choices = MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
-    assert choices == [FLOW, "ours-1-2-points.pkl", "sub/ours-local.pth"]
+    assert choices == [FLOW, FLOW_FAST, "ours-1-2-points.pkl", "sub/ours-local.pth"]
 
 
 def test_flow_clip_through_both_nodes():
@@ -44,6 +44,17 @@ def test_flow_clip_through_both_nodes():
     assert torch.equal(keys, before) and torch.equal(frames[3], keys[1]) and torch.equal(frames[9], keys[3])
     frames, fps, _ = MotionComicInterpolate().interpolate(keys, 24.0, interp, 2, 60.0, 0.0)
     assert fps == 60.0 and frames.shape[0] == 3 * 5 // 2 + 1
+
+
+def test_the_fast_flow_choice_is_dis_ultrafast_and_still_beats_the_blend():
+    (fast,) = MotionComicLoadInterpolator().load(FLOW_FAST, "auto", "cpu")
+    (medium,) = MotionComicLoadInterpolator().load(FLOW, "auto", "cpu")
+    assert (fast.preset, medium.preset) == ("ultrafast", "medium")
+    keys, truth = ti.clip([1, 2], h=96, w=128), ti.clip([1.5], h=96, w=128)  # measured: +3.5 / +4.7 dB
+    blend = ti.psnr(0.5 * (keys[0] + keys[1]), truth[0])
+    got = {i.preset: MotionComicInterpolate().interpolate(keys, 8.0, i, 2, 0.0, 0.0)[0][1] for i in (fast, medium)}
+    assert not torch.equal(got["ultrafast"], got["medium"])
+    assert ti.psnr(got["ultrafast"], truth[0]) > blend + 2.5 and ti.psnr(got["medium"], truth[0]) > blend + 3.5
 
 
 def test_interpolate_node_holds_frames_at_a_cut():
@@ -126,7 +137,7 @@ def test_rife_files_are_listed_and_loaded_by_their_tensors(models_dir):
     torch.save(net.state_dict(), models_dir / "vfi" / "rife49.pth")
     torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, models_dir / "vfi" / "flownet.pkl")
     choices = MotionComicLoadInterpolator.INPUT_TYPES()["required"]["model"][0]
-    assert choices == [FLOW, "flownet.pkl", "rife49.pth"]
+    assert choices == [FLOW, FLOW_FAST, "flownet.pkl", "rife49.pth"]
     for name in ("rife49.pth", "flownet.pkl"):
         (interp,) = MotionComicLoadInterpolator().load(name, "auto", "cpu")
         assert interp.name == "rife 4.7-4.9" and not interp.midpoint_only
