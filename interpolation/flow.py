@@ -19,7 +19,7 @@ For a pair (I0, I1) and times t (the flows are computed once per pair and reused
    motion is large (tens of pixels) it is mixed with a short motion blur along the flow (timing hedge).
 
 Measured on the real image-to-video clips of ``../shared/data/clips`` (benchmarks/interpolation.py,
-docs/interpolation.md): +0.27 dB over a plain two-way DIS warp at ~2.3x its time; the splatting
+docs/interpolation.md): +0.27 dB over a plain two-way DIS warp at ~2.2x its time; the splatting
 interpolator this replaced was 0.25 dB below the plain warp at 4-8x its time.
 
 Warping and blending are torch on :attr:`FlowInterpolator.device` (the GPU inside ComfyUI when
