@@ -161,3 +161,25 @@ def test_registry_dispatches_stdit_by_its_tensors(installed):
     finally:
         host.set_models_dir(None)
     assert m.family == "opensora" and m.frame.kind == "buckets" and m.frame_counts.default == 51
+
+
+def test_a_described_model_refuses_bad_settings_before_reading_weights(installed):
+    from motioncomic import host
+    from motioncomic.errors import MotionComicError
+    from motioncomic.loaders.registry import load_video_model
+    from motioncomic.samplers.i2v import image_to_video
+
+    host.set_models_dir(installed)
+    try:
+        folder = installed / "opensora" / Path(tiny_opensora.WORKFLOW_STDIT).parent
+        vm = load_video_model(folder, vae=tiny_opensora.WORKFLOW_VAE, t5=tiny_opensora.WORKFLOW_T5, device="cpu",
+                              defer=True)
+        assert not vm.loaded
+        for options, said in (({"cond_frames": "middle"}, "cond_frames 'middle' is unknown"),
+                              ({"camera_motion": "barrel roll"}, "camera motion 'barrel roll' is unknown")):
+            with pytest.raises(MotionComicError, match=said):
+                image_to_video(vm, torch.rand(1, 180, 320, 3), "waves", num_frames=17, steps=1,
+                               options={"resolution": "144p", **options})
+        assert not vm.loaded  # the settings were checked before any weight was read
+    finally:
+        host.set_models_dir(None)

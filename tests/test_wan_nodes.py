@@ -34,7 +34,10 @@ def test_loader_describes_then_the_sampler_loads(wan_dir):
     with pytest.raises(MotionComicError, match="82 frames.*81 or 85"):  # refused before any weight is read
         MotionComicImageToVideo().generate(vm, torch.rand(1, 64, 64, 3), "she waves", "", 82, 2, 5.0, 0, "pad",
                                            "#000000", 64, False)
-    assert "transformer" not in vm.components
+    with pytest.raises(MotionComicError, match="boundary_ratio 1.5 must be between 0 and 1"):
+        MotionComicImageToVideo().generate(vm, torch.rand(1, 64, 64, 3), "she waves", "", 5, 2, 5.0, 0, "pad",
+                                           "#000000", 64, False, options={"boundary_ratio": 1.5})
+    assert "transformer" not in vm.components  # neither refusal read a weight
     (opts,) = MotionComicWanOptions().build("default", "Euler", 3.0, 0.0, 0.0)
     frames, fps, report, _video = MotionComicImageToVideo().generate(
         vm, torch.rand(1, 90, 40, 3), "she waves", "", 5, 2, 5.0, 0, "pad", "#000000", 64, False, options=opts)
