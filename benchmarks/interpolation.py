@@ -13,6 +13,8 @@
 
   Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
   to ``plain``.
+* **Repeated frames** on the same clips: x2 without and with ``duplicates=1.0`` (the clips that
+  repeat every other frame play evenly with it; the others must not change).
 * **Speed** at ``--sizes`` (default 480x720 and 720x1280): synthetic frames (textured background, a
   disc on a curve) through ``iter_interpolate`` at x2: synthesised frames/s of crossfade, plain, flow
   and RIFE 4.25/4.26 (random weights: its speed does not depend on them; ``--rife`` for a real file).
@@ -22,6 +24,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--clips DIR] [--triples 12] [--rife FILE]
         [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
+        [--skip quality repeats speed memory]
 """
 from __future__ import annotations
 
@@ -171,6 +174,34 @@ def quality(folder: Path, n: int, fns: dict) -> None:
               + f"  {np.mean(list(gains[m].values())):+7.2f}  {ms:9.1f}  {ms / base_ms:7.2f}")
 
 
+# ----------------------------------------------------------------------------- repeated frames
+def repeats(folder: Path, n: int = 40) -> None:
+    """Each clip's first ``n`` frames at x2 with ``flow``, without and with ``duplicates=1.0``: how
+    even the motion plays (coefficient of variation of the frame-to-frame thumbnail difference) and
+    the share of still steps (difference below half a level), and the seconds of each run."""
+    import numpy as np
+    import torch
+
+    _import_pack()
+    from motioncomic.interpolation.clip import interpolate
+    from motioncomic.interpolation.cuts import DUPLICATE_LEVELS, difference
+
+    print(f"repeated frames (first {n} frames of each clip, x2 flow; without -> with duplicates={DUPLICATE_LEVELS}):")
+    for path in sorted(folder.glob("*.webp")):
+        clip = torch.from_numpy(np.stack(read_clip(path)[:n]))
+        row = []
+        for dup in (0.0, DUPLICATE_LEVELS):
+            t0 = time.perf_counter()
+            out = interpolate(clip, 2, duplicates=dup)
+            sec = time.perf_counter() - t0
+            d = np.array([difference(out.frames[k], out.frames[k + 1]) for k in range(out.frames.shape[0] - 1)])
+            row.append((d.std() / d.mean(), float(np.mean(d < 0.5)), sec))
+        (cv0, still0, s0), (cv1, still1, s1) = row
+        name = path.stem.removesuffix("-1").removeprefix("video_")[:26]
+        print(f"  {name:26s} unevenness {cv0:.3f} -> {cv1:.3f} (ratio {cv1 / cv0:.2f}), still steps {still0:.2f} -> "
+              f"{still1:.2f}, time ratio {s1 / s0:.2f}")
+
+
 # ----------------------------------------------------------------------------- speed
 def frames(n: int, h: int, w: int):
     """Yield ``n`` frames ``[H, W, 3]`` float32: textured background, a textured disc on a curve."""
@@ -296,7 +327,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--mem-size", default="480x720")
     ap.add_argument("--mem-frames", nargs=2, type=int, default=[16, 128])
-    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "speed", "memory"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "repeats", "speed", "memory"])
     args = ap.parse_args()
 
     if "quality" not in args.skip:
@@ -305,6 +336,8 @@ def main() -> None:
         else:
             print(f"quality on real clips: SKIPPED, {args.clips} does not exist (the clips live in "
                   "../shared/data/clips beside the checkout; pass --clips DIR)")
+    if "repeats" not in args.skip and args.clips.is_dir():
+        repeats(args.clips)
     if "speed" not in args.skip:
         for s in args.sizes:
             h, w = _size(s)

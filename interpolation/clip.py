@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from .. import host
 from ..errors import MotionComicError
 from .base import Interpolator, crop_to, pad_to_multiple
-from .cuts import DEFAULT_THRESHOLD, cut_score
+from .cuts import DEFAULT_THRESHOLD, cut_score, difference
 from .schedule import make_schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,6 +100,7 @@ def interpolate(
     cuts=None,
     cut_threshold: float = DEFAULT_THRESHOLD,
     max_depth: int | None = None,
+    duplicates: float = 0.0,
 ) -> Interpolated:
     """Interpolate a clip.
 
@@ -118,6 +119,11 @@ def interpolate(
             frames hold the nearest original.
         max_depth: midpoint-only models, recursion depth for non-dyadic times (default
             ``ceil(log2(multiplier)) + 2``; 4 when resampling to a target fps).
+        duplicates: 0 = off. Otherwise frames whose thumbnail differs from the last distinct frame
+            by less than this many 8-bit levels (:func:`.cuts.difference`; 1.0 =
+            :data:`.cuts.DUPLICATE_LEVELS`) are repeats of it (anime drawn on twos, frame-rate
+            conversions by repetition): they are replaced by in-betweens timed between the distinct
+            frames, so the motion plays evenly instead of in steps. Repeats at the very end stay held.
     Returns:
         :class:`Interpolated`.
     Raises:
@@ -139,7 +145,8 @@ def interpolate(
                    device=frames.device)
         out = torch.empty((total, *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
         stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
-                                  kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth)
+                                  kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth,
+                                  duplicates=duplicates)
         for j, frame in enumerate(stream):
             out[j] = frame[0]
         if len(kinds) != out.shape[0]:  # pragma: no cover - schedule and stream must agree
@@ -150,7 +157,8 @@ def interpolate(
             h, w = frames[0].shape[-3:-1]
             check_fits(schedule.count(len(frames)), w, h, "the interpolated clip", advice=_TOO_BIG)
         pieces = list(iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
-                                       kinds=kinds, used_cuts=used_cuts, max_depth=max_depth))
+                                       kinds=kinds, used_cuts=used_cuts, max_depth=max_depth,
+                                       duplicates=duplicates))
         out = torch.cat(pieces, 0)
     return Interpolated(out, schedule.out_fps(fps), kinds, used_cuts, schedule.multiplier)
 
@@ -166,6 +174,7 @@ def iter_interpolate(
     used_cuts: list[int] | None = None,
     total: int | None = None,
     max_depth: int | None = None,
+    duplicates: float = 0.0,
 ) -> Iterator["torch.Tensor"]:
     """Yield output frames ``[1, H, W, 3]`` one by one (see :func:`interpolate` for arguments).
 
@@ -176,6 +185,11 @@ def iter_interpolate(
     very long streams: nothing then grows with the clip length). Progress is reported
     per pair (``total`` = number of input frames if known) and cancel is honoured between pairs;
     the interpolator's caches are released at the end, on error and on cancel.
+
+    With ``duplicates`` > 0, a frame that repeats the last distinct one (the *anchor*) is not used:
+    its output slots (its in-betweens, and itself if the schedule keeps it) wait, as bare times,
+    until the next distinct frame arrives, and are then synthesised between the anchor and that
+    frame at their true times. Only times are held, so memory stays flat over any run of repeats.
     """
     import torch
 
@@ -185,6 +199,9 @@ def iter_interpolate(
     if auto and cuts != "auto":
         raise MotionComicError(f"cuts must be None, 'auto' or a list of frame indices, got {cuts!r}")
     given = set() if cuts is None or auto else _cut_indices(cuts)
+    if duplicates < 0:
+        raise MotionComicError(f"duplicates must be 0 (off) or a difference in 8-bit levels (1.0 finds repeated "
+                               f"frames), got {duplicates}")
     if kinds is None:
         kinds = _Discard()
     if used_cuts is None:
@@ -195,7 +212,9 @@ def iter_interpolate(
     # Resampling (no multiplier) asks for arbitrary times: 4 levels put them within 1/32.
     depth = max_depth or (math.ceil(math.log2(max(m, 2))) + 2 if m else 4)
     progress = host.Progress(max(1, (total or 0) - 1), "interpolate")
-    prev = prev_pad = None
+    prev = prev_pad = None  # the last distinct frame (the anchor) and its padded copy on the device
+    anchor = 0  # its input index
+    waiting: list[float] = []  # input times of the output slots that wait for the next distinct frame
     shape = None
 
     def on_device(frame):  # each input frame goes to the interpolator's device once
@@ -214,17 +233,23 @@ def iter_interpolate(
                 )
             cur_pad = None
             if prev is not None:
-                times = schedule.times(i - 1)
+                slots = waiting + [i - 1 + t for t in schedule.times(i - 1)]  # input times, after the anchor
+                if duplicates and difference(prev, cur) < duplicates and i not in given:
+                    waiting = slots + ([float(i)] if schedule.keeps_original(i) else [])
+                    progress.step()
+                    continue  # a repeat of the anchor: its slots wait for the next distinct frame
+                waiting = []
                 is_cut = i in given or (auto and cut_score(prev, cur) > cut_threshold)
                 if is_cut:
                     used_cuts.append(i)
-                if times and is_cut:
-                    for t in times:
+                if slots and is_cut:  # nothing blended across a cut: repeats and the first half hold the anchor
+                    for s in slots:
                         kinds.append("held")
-                        yield (prev if t < 0.5 else cur).clone()
-                elif times:
+                        yield (prev if s < i - 0.5 else cur).clone()
+                elif slots:
                     cur_pad = on_device(cur)
-                    made = _between(interp, prev_pad, cur_pad, times, depth)
+                    span = i - anchor
+                    made = _between(interp, prev_pad, cur_pad, [(s - anchor) / span for s in slots], depth)
                     # one copy back per synthesised frame, to where the clip is
                     made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device, dtype=cur.dtype)
                     for j in range(made.shape[0]):
@@ -235,12 +260,15 @@ def iter_interpolate(
             if schedule.keeps_original(i):
                 kinds.append("original")
                 yield cur
-            prev = cur
+            prev, anchor = cur, i
             prev_pad = cur_pad if cur_pad is not None else on_device(cur)
         if prev is None:
             raise MotionComicError("no frames to interpolate (got an empty clip)")
         if shape is not None and i == 0:
             raise MotionComicError("interpolation needs at least 2 frames, got 1: there is no pair to fill in")
+        for _ in waiting:  # repeats at the very end: no next drawing to move towards, they stay held
+            kinds.append("held")
+            yield prev.clone()
     finally:
         interp.release()
         if torch.cuda.is_available():

@@ -50,7 +50,8 @@ def load(model, dtype="auto", device="auto", rife_scale="auto", rife_ensemble=Fa
     return (interp,)
 
 
-def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold, video):
+def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold, video,
+                duplicate_threshold=0.0):
     """More frames at a proportionally higher rate: the duration, and any audio, stay as they were."""
     from ..errors import MotionComicError
     from ..interpolation.base import Interpolator
@@ -64,7 +65,8 @@ def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_thr
     clip = clip_in(images, fps, video, "Interpolate")
     out = interpolate_clip(clip.frames, int(multiplier), model=interpolator, fps=clip.fps,
                            target_fps=float(target_fps) if target_fps else None,
-                           cuts="auto" if thr > 0 else None, cut_threshold=thr)
+                           cuts="auto" if thr > 0 else None, cut_threshold=thr,
+                           duplicates=float(duplicate_threshold or 0.0))
     log.info("interpolated %d -> %d frames (%d synthesised, cuts at %s) with %s, %.3g -> %.3g fps",
              clip.frames.shape[0], out.frames.shape[0], len(out.synthesized), out.cuts or "none",
              interpolator.name, clip.fps, out.fps)
@@ -122,6 +124,11 @@ NODES = [
             Custom("video", "VIDEO", "The clip as a core VIDEO (e.g. from core Load Video) instead of 'images' + "
                    "'fps'; its audio is carried to the video output unchanged (the duration does not change).",
                    optional=True),
+            Float("duplicate_threshold", "Repeated frames (anime drawn on twos, clips converted by repeating "
+                  "frames): 0 = off. Otherwise a frame that differs from the last distinct one by less than this "
+                  "(mean 8-bit levels of a thumbnail; 1.0 finds repeats, real motion measured 1.2 and up) is "
+                  "replaced by an in-between at its true time, so the motion plays evenly instead of in steps.",
+                  default=0.0, min=0.0, max=32.0, step=0.1, optional=True),
         ],
         outputs=[
             Out("IMAGE", "images", "The frames with the in-betweens added."),
