@@ -85,9 +85,9 @@ NODES = [
             Combo("model", interpolator_choices,
                   "optical flow (no weights) = OpenCV DIS flow both ways, warps chosen by agreement, falls back to a "
                   "blend where the flow is unsure; no download. The fast one uses DIS's ultrafast preset: ~0.6x the "
-                  "time for ~0.1 dB less, for long high-resolution clips. Or a file from models/vfi/: RIFE 4.6+ (flownet.pkl, "
-                  "rife47.pth ... rife426.pth; the version is read from the file) or SGM-VFI (ours-1-2-points.pkl: "
-                  "global matching for large motion; ours-local.pkl: faster).", default=FLOW),
+                  "time for ~0.1 dB less, for long high-resolution clips. Or a file from models/vfi/: RIFE 4.6+ "
+                  "(flownet.pkl, rife47.pth ... rife426.pth; the version is read from the file) or SGM-VFI "
+                  "(ours-1-2-points.pkl: global matching for large motion; ours-local.pkl: faster).", default=FLOW),
             Combo("dtype", list(DTYPES), "RIFE / SGM-VFI precision. auto = fp16 on a GPU, fp32 on CPU. bf16/fp16 "
                   "halve memory on GPU; on CPU they are slower. Ignored by optical flow.", default="auto"),
             Combo("device", list(DEVICES), "Where the interpolator runs. auto = ComfyUI's device. Optical flow warps "

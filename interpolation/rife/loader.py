@@ -130,7 +130,6 @@ class RIFEInterpolator(Interpolator):
     def _multiple(self, scale: float) -> int:
         modulo = self.net.layout.modulo
         return max(modulo, int(modulo / scale))
-        self.patchers: dict = {}  # ComfyUI's ModelPatcher for the net, kept alive by this object
 
     def pair(self, a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
         return self.pair_times(a, b, [t])
