@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from .. import host
 from ..errors import MotionComicError
 from .base import Interpolator, crop_to, pad_to_multiple
-from .cuts import DEFAULT_THRESHOLD, cut_score, difference
+from .cuts import DEFAULT_THRESHOLD, MAX_REPEATS, cut_score, difference
 from .schedule import make_schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,7 +123,8 @@ def interpolate(
             by less than this many 8-bit levels (:func:`.cuts.difference`; 1.0 =
             :data:`.cuts.DUPLICATE_LEVELS`) are repeats of it (anime drawn on twos, frame-rate
             conversions by repetition): they are replaced by in-betweens timed between the distinct
-            frames, so the motion plays evenly instead of in steps. Repeats at the very end stay held.
+            frames, so the motion plays evenly instead of in steps. Repeats at the very end stay held;
+            a hold longer than :data:`.cuts.MAX_REPEATS` repeats is a pause and keeps its timing.
     Returns:
         :class:`Interpolated`.
     Raises:
@@ -189,7 +190,9 @@ def iter_interpolate(
     With ``duplicates`` > 0, a frame that repeats the last distinct one (the *anchor*) is not used:
     its output slots (its in-betweens, and itself if the schedule keeps it) wait, as bare times,
     until the next distinct frame arrives, and are then synthesised between the anchor and that
-    frame at their true times. Only times are held, so memory stays flat over any run of repeats.
+    frame at their true times. Only times are held (at most :data:`.cuts.MAX_REPEATS` frames' worth:
+    a longer hold is a pause, played as it is), and they are synthesised in pieces of at most
+    ``_CHUNK``, so memory stays flat whatever the clip holds.
     """
     import torch
 
@@ -215,6 +218,7 @@ def iter_interpolate(
     prev = prev_pad = None  # the last distinct frame (the anchor) and its padded copy on the device
     anchor = 0  # its input index
     waiting: list[float] = []  # input times of the output slots that wait for the next distinct frame
+    run, pause = 0, False  # repeats of the anchor so far; a run longer than MAX_REPEATS is a pause
     shape = None
 
     def on_device(frame):  # each input frame goes to the interpolator's device once
@@ -234,10 +238,15 @@ def iter_interpolate(
             cur_pad = None
             if prev is not None:
                 slots = waiting + [i - 1 + t for t in schedule.times(i - 1)]  # input times, after the anchor
-                if duplicates and difference(prev, cur) < duplicates and i not in given:
+                repeat = bool(duplicates) and i not in given and difference(prev, cur) < duplicates
+                run, pause = (run + 1, pause) if repeat else (0, False)
+                if repeat and not pause and run <= MAX_REPEATS:
                     waiting = slots + ([float(i)] if schedule.keeps_original(i) else [])
                     progress.step()
                     continue  # a repeat of the anchor: its slots wait for the next distinct frame
+                # a distinct frame, or a hold longer than any drawing's: a pause, whose frames keep
+                # their times (the waiting ones are filled between two near-equal frames: still)
+                pause = repeat
                 waiting = []
                 is_cut = i in given or (auto and cut_score(prev, cur) > cut_threshold)
                 if is_cut:
@@ -249,13 +258,16 @@ def iter_interpolate(
                 elif slots:
                     cur_pad = on_device(cur)
                     span = i - anchor
-                    made = _between(interp, prev_pad, cur_pad, [(s - anchor) / span for s in slots], depth)
-                    # one copy back per synthesised frame, to where the clip is
-                    made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device, dtype=cur.dtype)
-                    for j in range(made.shape[0]):
-                        kinds.append("interpolated")
-                        yield made[j : j + 1]
-                    del made
+                    times = [(s - anchor) / span for s in slots]
+                    for k in range(0, len(times), _CHUNK):  # after repeats there can be more than m
+                        made = _between(interp, prev_pad, cur_pad, times[k : k + _CHUNK], depth)
+                        # one copy back per synthesised frame, to where the clip is
+                        made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device,
+                                                                                 dtype=cur.dtype)
+                        for j in range(made.shape[0]):
+                            kinds.append("interpolated")
+                            yield made[j : j + 1]
+                        del made
                 progress.step()
             if schedule.keeps_original(i):
                 kinds.append("original")
@@ -273,6 +285,11 @@ def iter_interpolate(
         interp.release()
         if torch.cuda.is_available():
             host.soft_empty_cache()
+
+
+#: Most in-between times synthesised in one call (a pair's at the largest multiplier): after a run
+#: of repeats a pair has more, made in pieces so a pair's work stays bounded.
+_CHUNK = 16
 
 
 class _Discard:

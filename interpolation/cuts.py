@@ -58,6 +58,12 @@ def detect_cuts(frames: "torch.Tensor", threshold: float = DEFAULT_THRESHOLD) ->
 DUPLICATE_LEVELS = 1.0
 
 
+#: The longest run of repeats taken for one drawing: anime is drawn on twos, threes, at most fours
+#: (a drawing held 4 frames = 3 repeats). A longer hold is a pause in the motion: its frames keep
+#: their times. It also bounds the in-betweens that wait for the next drawing.
+MAX_REPEATS = 3
+
+
 def difference(a: "torch.Tensor", b: "torch.Tensor") -> float:
     """Mean absolute difference of two frames' thumbnails, in 8-bit levels (0..255)."""
     return float((thumbnail(a) - thumbnail(b)).abs().mean()) * 255.0

@@ -127,7 +127,8 @@ NODES = [
             Float("duplicate_threshold", "Repeated frames (anime drawn on twos, clips converted by repeating "
                   "frames): 0 = off. Otherwise a frame that differs from the last distinct one by less than this "
                   "(mean 8-bit levels of a thumbnail; 1.0 finds repeats, real motion measured 1.2 and up) is "
-                  "replaced by an in-between at its true time, so the motion plays evenly instead of in steps.",
+                  "replaced by an in-between at its true time, so the motion plays evenly instead of in steps. A "
+                  "drawing held longer than 4 frames is a pause and keeps its timing.",
                   default=0.0, min=0.0, max=32.0, step=0.1, optional=True),
         ],
         outputs=[

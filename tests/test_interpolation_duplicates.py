@@ -80,3 +80,41 @@ def test_the_interpolate_node_takes_the_threshold_as_an_optional_input():
     even, fps, _ = node().interpolate(held, 8.0, interp, 2, 0.0, 0.0, duplicate_threshold=DUPLICATE_LEVELS)
     assert even.shape == plain.shape and fps == 16.0
     assert torch.equal(plain[2], held[1]) and not torch.equal(even[2], held[1])  # the repeat became an in-between
+
+
+def test_a_hold_longer_than_a_drawing_is_a_pause_and_keeps_its_timing():
+    # drawing 1 held for 6 frames (5 repeats > MAX_REPEATS): a pause in the motion, not animation on
+    # twos; the motion after it must not start early
+    frames = ti.clip([0, 1, 1, 1, 1, 1, 1, 2, 3], **SLOW)
+    flow = FlowInterpolator(device="cpu")
+    out = interpolate(frames, 2, model=flow, duplicates=DUPLICATE_LEVELS)
+    assert out.frames.shape[0] == 17
+    for k in range(1, 7):  # every output slot of the pause shows drawing 1
+        torch.testing.assert_close(out.frames[2 * k], frames[1], atol=2e-3, rtol=0)
+    for k in range(1, 6):
+        torch.testing.assert_close(out.frames[2 * k + 1], frames[1], atol=2e-3, rtol=0)
+    # from the pause's last frame on, each pair is interpolated at its own times, as without duplicates
+    torch.testing.assert_close(out.frames[13], flow.pair(frames[6:7], frames[7:8], 0.5)[0], atol=0, rtol=0)
+    assert out.kinds[14] == out.kinds[16] == "original" and torch.equal(out.frames[14], frames[7])
+
+
+class _Counting(FlowInterpolator):
+    """Records how many times each synthesis call is asked for."""
+
+    def __init__(self):
+        super().__init__(device="cpu")
+        self.calls: list[int] = []
+
+    def pair_times(self, a, b, times):
+        self.calls.append(len(times))
+        return super().pair_times(a, b, times)
+
+
+def test_the_work_per_call_stays_bounded_after_repeats():
+    # on fours (3 repeats per drawing) at x16: 4 * 16 - 1 slots wait for each next drawing
+    frames = ti.clip([4 * (k // 4) for k in range(9)], **SLOW)
+    interp = _Counting()
+    out = interpolate(frames, 16, model=interp, duplicates=DUPLICATE_LEVELS)
+    assert out.frames.shape[0] == 8 * 16 + 1
+    assert max(interp.calls) == 16 and sum(interp.calls) == 2 * (4 * 16 - 1)  # 2 drawings to move to
+    assert out.kinds.count("held") == 0 and out.kinds.count("original") == 3  # drawings at 0, 4, 8
