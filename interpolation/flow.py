@@ -182,22 +182,27 @@ def resize(x: "torch.Tensor", size: tuple[int, int]) -> "torch.Tensor":
     """``x [B, C, H, W]`` resampled to ``size`` (h, w): area average when shrinking, bilinear (pixel
     centres, as ``align_corners=False``) when growing. OpenCV on the CPU (torch's area mode is an
     adaptive pooling, ~10x slower there at non-integer ratios), torch elsewhere."""
-    import torch
-    import torch.nn.functional as F
-
-    h, w = size
-    shrink = h * w < x.shape[-2] * x.shape[-1]
     if x.device.type != "cpu":
-        return F.interpolate(x, size=size, mode="area") if shrink else \
-            F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        return resize_torch(x, size)
     import cv2
     import numpy as np
+    import torch
 
-    mode = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    h, w = size
+    mode = cv2.INTER_AREA if h * w < x.shape[-2] * x.shape[-1] else cv2.INTER_LINEAR
     b, c = x.shape[:2]
     src = x.detach().float().reshape(b * c, *x.shape[-2:]).numpy()
     out = np.stack([cv2.resize(np.ascontiguousarray(m), (w, h), interpolation=mode) for m in src])
     return torch.from_numpy(out).reshape(b, c, h, w).to(x.dtype)
+
+
+def resize_torch(x: "torch.Tensor", size: tuple[int, int]) -> "torch.Tensor":
+    """:func:`resize` as it runs off the CPU (torch on the tensor's device)."""
+    import torch.nn.functional as F
+
+    if size[0] * size[1] < x.shape[-2] * x.shape[-1]:
+        return F.interpolate(x, size=size, mode="area")
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 def _box(x: "torch.Tensor", r: int) -> "torch.Tensor":
