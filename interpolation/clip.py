@@ -18,7 +18,7 @@ from .. import host
 from ..errors import MotionComicError
 from .base import Interpolator, crop_to, pad_to_multiple
 from .cuts import DEFAULT_THRESHOLD, MAX_REPEATS, cut_score, difference
-from .schedule import make_schedule
+from .schedule import MAX_RATIO, make_schedule
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -192,7 +192,8 @@ def iter_interpolate(
     until the next distinct frame arrives, and are then synthesised between the anchor and that
     frame at their true times. Only times are held (at most :data:`.cuts.MAX_REPEATS` frames' worth:
     a longer hold is a pause, played as it is), and they are synthesised in pieces of at most
-    ``_CHUNK``, so memory stays flat whatever the clip holds.
+    :data:`.schedule.MAX_RATIO` (a pair's count at the largest multiplier), so memory stays flat
+    whatever the clip holds.
     """
     import torch
 
@@ -218,7 +219,7 @@ def iter_interpolate(
     prev = prev_pad = None  # the last distinct frame (the anchor) and its padded copy on the device
     anchor = 0  # its input index
     waiting: list[float] = []  # input times of the output slots that wait for the next distinct frame
-    run, pause = 0, False  # repeats of the anchor so far; a run longer than MAX_REPEATS is a pause
+    run = 0  # repeats of the anchor so far; more than MAX_REPEATS is a pause
     shape = None
 
     def on_device(frame):  # each input frame goes to the interpolator's device once
@@ -239,14 +240,13 @@ def iter_interpolate(
             if prev is not None:
                 slots = waiting + [i - 1 + t for t in schedule.times(i - 1)]  # input times, after the anchor
                 repeat = bool(duplicates) and i not in given and difference(prev, cur) < duplicates
-                run, pause = (run + 1, pause) if repeat else (0, False)
-                if repeat and not pause and run <= MAX_REPEATS:
+                run = run + 1 if repeat else 0
+                if repeat and run <= MAX_REPEATS:
                     waiting = slots + ([float(i)] if schedule.keeps_original(i) else [])
                     progress.step()
                     continue  # a repeat of the anchor: its slots wait for the next distinct frame
                 # a distinct frame, or a hold longer than any drawing's: a pause, whose frames keep
                 # their times (the waiting ones are filled between two near-equal frames: still)
-                pause = repeat
                 waiting = []
                 is_cut = i in given or (auto and cut_score(prev, cur) > cut_threshold)
                 if is_cut:
@@ -259,8 +259,8 @@ def iter_interpolate(
                     cur_pad = on_device(cur)
                     span = i - anchor
                     times = [(s - anchor) / span for s in slots]
-                    for k in range(0, len(times), _CHUNK):  # after repeats there can be more than m
-                        made = _between(interp, prev_pad, cur_pad, times[k : k + _CHUNK], depth)
+                    for k in range(0, len(times), MAX_RATIO):  # after repeats there can be more than m
+                        made = _between(interp, prev_pad, cur_pad, times[k : k + MAX_RATIO], depth)
                         # one copy back per synthesised frame, to where the clip is
                         made = crop_to(made, shape[1], shape[2]).clamp(0, 1).to(device=cur.device,
                                                                                  dtype=cur.dtype)
@@ -285,11 +285,6 @@ def iter_interpolate(
         interp.release()
         if torch.cuda.is_available():
             host.soft_empty_cache()
-
-
-#: Most in-between times synthesised in one call (a pair's at the largest multiplier): after a run
-#: of repeats a pair has more, made in pieces so a pair's work stays bounded.
-_CHUNK = 16
 
 
 class _Discard:
