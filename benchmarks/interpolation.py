@@ -13,6 +13,9 @@
 
   Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
   to ``plain``.
+* **Timing** of the same triples: when each true middle frame was taken (from DIS flows from it to
+  both inputs) and ``flow``'s gain at t = 0.5, at that measured time and at the best t of a grid:
+  what uneven frame timing in the clips costs every two-frame interpolator.
 * **Repeated frames** on the same clips: x2 without and with ``duplicates=1.0`` (the clips that
   repeat every other frame play evenly with it; the others must not change).
 * **Speed** at ``--sizes`` (default 480x720 and 720x1280): synthetic frames (textured background, a
@@ -24,7 +27,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--clips DIR] [--triples 12] [--rife FILE]
         [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
-        [--skip quality repeats speed memory]
+        [--skip quality timing repeats speed memory]
 """
 from __future__ import annotations
 
@@ -135,6 +138,14 @@ def psnr(x, ref) -> float:
     return 10 * math.log10(1.0 / max(mse, 1e-12))
 
 
+def triples(count: int, n: int) -> list[int]:
+    """The first indices ``i`` of ``n`` evenly spaced (i, i+1, i+2) of a clip of ``count`` frames."""
+    idx = list(range(count - 2))
+    if len(idx) > n:
+        idx = [idx[round(j * (len(idx) - 1) / (n - 1))] for j in range(n)]
+    return idx
+
+
 def quality(folder: Path, n: int, fns: dict) -> None:
     import numpy as np
 
@@ -147,9 +158,7 @@ def quality(folder: Path, n: int, fns: dict) -> None:
     count = 0
     for path in clips:
         frames = read_clip(path)
-        idx = list(range(len(frames) - 2))
-        if len(idx) > n:
-            idx = [idx[round(j * (len(idx) - 1) / (n - 1))] for j in range(n)]
+        idx = triples(len(frames), n)
         scores = {m: [] for m in fns}
         for i in idx:
             a, truth, b = frames[i], frames[i + 1], frames[i + 2]
@@ -172,6 +181,71 @@ def quality(folder: Path, n: int, fns: dict) -> None:
         ms = 1000 * seconds[m] / count
         print("  " + m.ljust(10) + "".join(f"{gains[m][n]:+17.2f}" for n in names)
               + f"  {np.mean(list(gains[m].values())):+7.2f}  {ms:9.1f}  {ms / base_ms:7.2f}")
+
+
+# ----------------------------------------------------------------------------- timing
+def middle_time(a, m, b, dis) -> float | None:
+    """When the true middle frame ``m`` was taken, as a time in [0, 1] between ``a`` and ``b``: DIS
+    flows from ``m`` to each, ``F_ma`` and ``F_mb``; a pixel of ``m`` on a straight path at time t
+    satisfies ``F_ma + t·(F_mb - F_ma) = 0``, and t is the least-squares solution over all pixels
+    (so weighted by how far each moves). None when nothing moves (under ~0.03 px per pixel)."""
+    import numpy as np
+
+    grey = [np.clip(x @ np.float32([0.299, 0.587, 0.114]) * 255 + 0.5, 0, 255).astype(np.uint8) for x in (a, m, b)]
+    fa, fb = dis.calc(grey[1], grey[0], None), dis.calc(grey[1], grey[2], None)
+    d = fb - fa
+    den = float((d * d).sum())
+    if den < 1e-3 * d[..., 0].size:
+        return None
+    return float(np.clip(-(fa * d).sum() / den, 0.0, 1.0))
+
+
+def timing(folder: Path, n: int) -> list[dict]:
+    """Are the clips' frames evenly spaced in time? For the quality section's triples: the time at
+    which the true middle frame was taken (:func:`middle_time`), and ``flow``'s gain over the
+    cross-fade at t = 0.5 (what any two-frame interpolator must assume), at that measured time, and
+    at the best of t = 0, 0.1, ..., 1 for each triple (0 and 1: the inputs themselves). The gap
+    between the first and the others is what uneven frame timing costs, which no interpolator
+    that sees only the pair can know. Returns per clip its name, measured times and mean gains."""
+    import cv2
+    import numpy as np
+    import torch
+
+    _import_pack()
+    from motioncomic.interpolation.flow import FlowInterpolator
+
+    interp = FlowInterpolator(device="cpu")
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grid = [k / 10 for k in range(1, 10)]
+    print("timing of the true middle frames (t measured from the true frame; flow's gain over the cross-fade, dB):")
+    rows = []
+    for path in sorted(folder.glob("*.webp")):
+        frames = read_clip(path)
+        ts, gains = [], {"t=0.5": [], "measured t": [], "best t": []}
+        for i in triples(len(frames), n):
+            a, m, b = frames[i], frames[i + 1], frames[i + 2]
+            t = middle_time(a, m, b, dis)
+            ts.append(0.5 if t is None else t)
+            x0, x1 = (torch.from_numpy(x)[None] for x in (a, b))
+            outs = interp.pair_times(x0, x1, [0.5, min(max(ts[-1], 0.05), 0.95)] + grid).numpy()
+            fade = psnr(0.5 * (a + b), m)
+            gains["t=0.5"].append(psnr(outs[0], m) - fade)
+            gains["measured t"].append(psnr(outs[1], m) - fade)
+            gains["best t"].append(max(psnr(x, m) for x in [a, b, *outs[2:]]) - fade)
+        ts = np.array(ts)
+        off, repeat = float(np.mean(np.abs(ts - 0.5) > 0.1)), float(np.mean((ts < 0.1) | (ts > 0.9)))
+        g = {k: float(np.mean(v)) for k, v in gains.items()}
+        name = path.stem.removesuffix("-1").removeprefix("video_")[:26]
+        rows.append({"name": name, "times": ts.tolist(), "repeats": repeat, "gains": g})
+        print(f"  {name:26s} middle time {' '.join(f'{t:.2f}' for t in ts)}; |t-0.5| > 0.1 in {off:.0%}, "
+              f"a repeat (t < 0.1 or > 0.9) in {repeat:.0%}; flow " + ", ".join(f"{k} {v:+.2f}" for k, v in g.items()))
+    for label, keep in (("clips", lambda r: True),
+                        ("clips where under half the middle frames are repeats", lambda r: r < 0.5)):
+        sel = [r["gains"] for r in rows if keep(r["repeats"])]
+        if sel:
+            print(f"  mean over the {len(sel)} {label}: flow " + ", ".join(
+                f"{k} {np.mean([g[k] for g in sel]):+.2f}" for k in sel[0]))
+    return rows
 
 
 # ----------------------------------------------------------------------------- repeated frames
@@ -327,7 +401,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--mem-size", default="480x720")
     ap.add_argument("--mem-frames", nargs=2, type=int, default=[16, 128])
-    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "repeats", "speed", "memory"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "timing", "repeats", "speed", "memory"])
     args = ap.parse_args()
 
     if "quality" not in args.skip:
@@ -336,6 +410,8 @@ def main() -> None:
         else:
             print(f"quality on real clips: SKIPPED, {args.clips} does not exist (the clips live in "
                   "../shared/data/clips beside the checkout; pass --clips DIR)")
+    if "timing" not in args.skip and args.clips.is_dir():
+        timing(args.clips, args.triples)
     if "repeats" not in args.skip and args.clips.is_dir():
         repeats(args.clips)
     if "speed" not in args.skip:
