@@ -200,13 +200,20 @@ def middle_time(a, m, b, dis) -> float | None:
     return float(np.clip(-(fa * d).sum() / den, 0.0, 1.0))
 
 
-def timing(folder: Path, n: int) -> list[dict]:
-    """Are the clips' frames evenly spaced in time? For the quality section's triples: the time at
-    which the true middle frame was taken (:func:`middle_time`), and ``flow``'s gain over the
-    cross-fade at t = 0.5 (what any two-frame interpolator must assume), at that measured time, and
-    at the best of t = 0, 0.1, ..., 1 for each triple (0 and 1: the inputs themselves). The gap
-    between the first and the others is what uneven frame timing costs, which no interpolator
-    that sees only the pair can know. Returns per clip its name, measured times and mean gains."""
+def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
+    """Are the clips' frames evenly spaced in time? The time at which each true middle frame was
+    taken (:func:`middle_time`), for every (i, i+1, i+2) of each clip, and:
+
+    * on the quality section's ``n`` evenly spaced triples, ``flow``'s gain over the cross-fade at
+      t = 0.5 (what any two-frame interpolator must assume), at the measured time, and at the best
+      of t = 0, 0.1, ..., 1 for each triple (0 and 1: the inputs themselves). The gap between the
+      first and the others is what uneven frame timing costs, which no interpolator that sees only
+      the pair can know;
+    * on the *evenly timed* triples (measured time within ``even`` of 0.5, as a model's own frames
+      are), the gain of ``flow`` and of the plain warp at t = 0.5.
+
+    Returns per clip its name, the measured times of the ``n`` triples, the share of repeats among
+    them, and the mean gains."""
     import cv2
     import numpy as np
     import torch
@@ -214,37 +221,55 @@ def timing(folder: Path, n: int) -> list[dict]:
     _import_pack()
     from motioncomic.interpolation.flow import FlowInterpolator
 
-    interp = FlowInterpolator(device="cpu")
+    interp, plain = FlowInterpolator(device="cpu"), PlainWarp()
+    run = ours(interp)
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     grid = [k / 10 for k in range(1, 10)]
-    print("timing of the true middle frames (t measured from the true frame; flow's gain over the cross-fade, dB):")
+    print("timing of the true middle frames (t measured from the true frame; gain over the cross-fade, dB):")
     rows = []
     for path in sorted(folder.glob("*.webp")):
         frames = read_clip(path)
+        picked = set(triples(len(frames), n))
         ts, gains = [], {"t=0.5": [], "measured t": [], "best t": []}
-        for i in triples(len(frames), n):
+        evens = {"flow": [], "plain": []}
+        for i in range(len(frames) - 2):
             a, m, b = frames[i], frames[i + 1], frames[i + 2]
             t = middle_time(a, m, b, dis)
+            fade = psnr(0.5 * (a + b), m)
+            if t is not None and abs(t - 0.5) <= even:
+                evens["flow"].append(psnr(run(a, b), m) - fade)
+                evens["plain"].append(psnr(plain(a, b), m) - fade)
+            if i not in picked:
+                continue
             ts.append(0.5 if t is None else t)
             x0, x1 = (torch.from_numpy(x)[None] for x in (a, b))
             outs = interp.pair_times(x0, x1, [0.5, min(max(ts[-1], 0.05), 0.95)] + grid).numpy()
-            fade = psnr(0.5 * (a + b), m)
             gains["t=0.5"].append(psnr(outs[0], m) - fade)
             gains["measured t"].append(psnr(outs[1], m) - fade)
             gains["best t"].append(max(psnr(x, m) for x in [a, b, *outs[2:]]) - fade)
         ts = np.array(ts)
-        off, repeat = float(np.mean(np.abs(ts - 0.5) > 0.1)), float(np.mean((ts < 0.1) | (ts > 0.9)))
+        off, repeat = float(np.mean(np.abs(ts - 0.5) > even)), float(np.mean((ts < 0.1) | (ts > 0.9)))
         g = {k: float(np.mean(v)) for k, v in gains.items()}
+        e = {k: float(np.mean(v)) if v else None for k, v in evens.items()}
         name = path.stem.removesuffix("-1").removeprefix("video_")[:26]
-        rows.append({"name": name, "times": ts.tolist(), "repeats": repeat, "gains": g})
-        print(f"  {name:26s} middle time {' '.join(f'{t:.2f}' for t in ts)}; |t-0.5| > 0.1 in {off:.0%}, "
+        rows.append({"name": name, "times": ts.tolist(), "repeats": repeat, "gains": g,
+                     "even": {"count": len(evens["flow"]), "of": len(frames) - 2, **e}})
+        print(f"  {name:26s} middle time {' '.join(f'{t:.2f}' for t in ts)}; |t-0.5| > {even} in {off:.0%}, "
               f"a repeat (t < 0.1 or > 0.9) in {repeat:.0%}; flow " + ", ".join(f"{k} {v:+.2f}" for k, v in g.items()))
+        if evens["flow"]:
+            print(f"  {'':26s} evenly timed: {len(evens['flow'])} of {len(frames) - 2} triples, "
+                  f"flow {e['flow']:+.2f}, plain {e['plain']:+.2f}")
     for label, keep in (("clips", lambda r: True),
-                        ("clips where under half the middle frames are repeats", lambda r: r < 0.5)):
-        sel = [r["gains"] for r in rows if keep(r["repeats"])]
+                        ("clips where under half the middle frames are repeats", lambda r: r["repeats"] < 0.5)):
+        sel = [r["gains"] for r in rows if keep(r)]
         if sel:
             print(f"  mean over the {len(sel)} {label}: flow " + ", ".join(
                 f"{k} {np.mean([g[k] for g in sel]):+.2f}" for k in sel[0]))
+    sel = [r["even"] for r in rows if r["even"]["count"] >= 5]
+    if sel:
+        f, p = np.mean([e["flow"] for e in sel]), np.mean([e["plain"] for e in sel])
+        print(f"  evenly timed triples (|t-0.5| <= {even}), mean over the {len(sel)} clips with at least 5: "
+              f"flow {f:+.2f}, plain {p:+.2f} (flow - plain {f - p:+.2f})")
     return rows
 
 

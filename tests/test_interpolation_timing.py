@@ -59,4 +59,7 @@ def test_timing_section_on_an_unevenly_timed_clip(bench, tmp_path, capsys):
     g = row["gains"]
     assert g["measured t"] > g["t=0.5"] + 1.0  # uneven timing is what t = 0.5 loses
     assert g["best t"] >= g["measured t"] - 0.3
+    # the evenly timed triples (t = 0.467 and 0.5) are measured with flow and the plain warp
+    assert row["even"]["count"] == 2 and row["even"]["of"] == 5
+    assert row["even"]["flow"] > 2.0 and row["even"]["plain"] > 1.0
     assert "mean over the 1 clips" in capsys.readouterr().out
