@@ -13,9 +13,11 @@
 
   Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
   to ``plain``.
-* **Timing** of the same triples: when each true middle frame was taken (from DIS flows from it to
-  both inputs) and ``flow``'s gain at t = 0.5, at that measured time and at the best t of a grid:
-  what uneven frame timing in the clips costs every two-frame interpolator.
+* **Timing**: when each true middle frame was taken (from DIS flows from it to both inputs), and
+  ``flow``'s gain on the quality triples at t = 0.5, at that measured time and at the best t of a
+  grid (what uneven frame timing in the clips costs every two-frame interpolator), and ``flow``'s
+  and ``plain``'s gains on the evenly timed triples (a model's own frames are evenly timed; these
+  clips were resampled to 15/30 fps by picking the nearest frame, see docs/interpolation.md).
 * **Repeated frames** on the same clips: x2 without and with ``duplicates=1.0`` (the clips that
   repeat every other frame play evenly with it; the others must not change).
 * **Speed** at ``--sizes`` (default 480x720 and 720x1280): synthetic frames (textured background, a
