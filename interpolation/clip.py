@@ -18,6 +18,7 @@ from .. import host
 from ..errors import MotionComicError
 from .base import Interpolator, crop_to, pad_to_multiple
 from .cuts import DEFAULT_THRESHOLD, MAX_REPEATS, cut_score, difference
+from .loop import check_loop, frames_in, total_out, without_seam
 from .schedule import MAX_RATIO, make_schedule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,6 +102,7 @@ def interpolate(
     cut_threshold: float = DEFAULT_THRESHOLD,
     max_depth: int | None = None,
     duplicates: float = 0.0,
+    loop: str = "off",
 ) -> Interpolated:
     """Interpolate a clip.
 
@@ -125,6 +127,10 @@ def interpolate(
             conversions by repetition): they are replaced by in-betweens timed between the distinct
             frames, so the motion plays evenly instead of in steps. Repeats at the very end stay held;
             a hold longer than :data:`.cuts.MAX_REPEATS` repeats is a pause and keeps its timing.
+        loop: ``"off"``; ``"open"`` (the last frame leads back to the first: the seam gets its
+            in-betweens, ``N·m`` frames) or ``"closed"`` (the last frame repeats the first: it is the
+            seam and is left out, ``(N-1)·m`` frames), so the clip loops without a jump or a doubled
+            frame (:mod:`.loop`). A cut detected at the seam is reported as index ``N``.
     Returns:
         :class:`Interpolated`.
     Raises:
@@ -135,19 +141,20 @@ def interpolate(
     from ..media.video import check_fits
 
     schedule = make_schedule(None if target_fps else multiplier, fps, target_fps)
+    check_loop(loop)
     interp = get_interpolator(method, model)
     kinds: list[str] = []
     used_cuts: list[int] = []
     if isinstance(frames, torch.Tensor):
         _check_batch(frames)
         n = frames.shape[0]
-        total = schedule.count(n)
+        total = total_out(schedule, n, loop)
         check_fits(total, frames.shape[2], frames.shape[1], "the interpolated clip", advice=_TOO_BIG,
                    device=frames.device)
         out = torch.empty((total, *frames.shape[1:]), dtype=frames.dtype, device=frames.device)
         stream = iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                   kinds=kinds, used_cuts=used_cuts, total=n, max_depth=max_depth,
-                                  duplicates=duplicates)
+                                  duplicates=duplicates, loop=loop)
         for j, frame in enumerate(stream):
             out[j] = frame[0]
         if len(kinds) != out.shape[0]:  # pragma: no cover - schedule and stream must agree
@@ -156,10 +163,10 @@ def interpolate(
         if isinstance(frames, (list, tuple)):
             _check_list(frames)
             h, w = frames[0].shape[-3:-1]
-            check_fits(schedule.count(len(frames)), w, h, "the interpolated clip", advice=_TOO_BIG)
+            check_fits(total_out(schedule, len(frames), loop), w, h, "the interpolated clip", advice=_TOO_BIG)
         pieces = list(iter_interpolate(frames, interp, schedule, cuts=cuts, cut_threshold=cut_threshold,
                                        kinds=kinds, used_cuts=used_cuts, max_depth=max_depth,
-                                       duplicates=duplicates))
+                                       duplicates=duplicates, loop=loop))
         out = torch.cat(pieces, 0)
     return Interpolated(out, schedule.out_fps(fps), kinds, used_cuts, schedule.multiplier)
 
@@ -176,6 +183,7 @@ def iter_interpolate(
     total: int | None = None,
     max_depth: int | None = None,
     duplicates: float = 0.0,
+    loop: str = "off",
 ) -> Iterator["torch.Tensor"]:
     """Yield output frames ``[1, H, W, 3]`` one by one (see :func:`interpolate` for arguments).
 
@@ -194,11 +202,29 @@ def iter_interpolate(
     a longer hold is a pause, played as it is), and they are synthesised in pieces of at most
     :data:`.schedule.MAX_RATIO` (a pair's count at the largest multiplier), so memory stays flat
     whatever the clip holds.
-    """
-    import torch
 
+    ``loop`` (:mod:`.loop`): ``"open"`` feeds the first frame again after the last (held until then),
+    and both ``"open"`` and ``"closed"`` hold back one output frame to leave out the seam.
+    """
     if not hasattr(schedule, "times"):  # a plain multiplier
         schedule = make_schedule(schedule)
+    if check_loop(loop) == "off":
+        return _stream(frames, interp, schedule, cuts, cut_threshold, kinds, used_cuts, total, max_depth,
+                       duplicates)
+    seen = [0]
+    kinds = _Discard() if kinds is None else kinds
+    if total is not None and loop == "open":
+        total += 1
+    stream = _stream(frames_in(frames, loop, seen), interp, schedule, cuts, cut_threshold, kinds, used_cuts, total,
+                     max_depth, duplicates)
+    return without_seam(stream, schedule, kinds, seen)
+
+
+def _stream(frames, interp: Interpolator, schedule, cuts, cut_threshold: float, kinds, used_cuts,
+            total: int | None, max_depth: int | None, duplicates: float) -> Iterator["torch.Tensor"]:
+    """The body of :func:`iter_interpolate` (a generator: arguments are checked at the first frame)."""
+    import torch
+
     auto = isinstance(cuts, str)
     if auto and cuts != "auto":
         raise MotionComicError(f"cuts must be None, 'auto' or a list of frame indices, got {cuts!r}")
@@ -291,6 +317,9 @@ class _Discard:
     """Stands in for the ``kinds`` / ``used_cuts`` lists when the caller does not want them."""
 
     def append(self, _item) -> None:
+        pass
+
+    def pop(self) -> None:
         pass
 
 

@@ -15,6 +15,7 @@ FLOW_FAST = "optical flow, fast (no weights)"
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")  # = host.DEVICE_CHOICES (not imported: node files stay light)
 RIFE_SCALES = ("auto", "0.25", "0.5", "1", "2", "4")  # = interpolation.rife.loader.SCALES
+LOOPS = ("off", "open", "closed")  # = interpolation.loop.LOOPS
 
 
 def interpolator_choices() -> list[str]:
@@ -51,7 +52,7 @@ def load(model, dtype="auto", device="auto", rife_scale="auto", rife_ensemble=Fa
 
 
 def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold, video,
-                duplicate_threshold=0.0):
+                duplicate_threshold=0.0, loop="off"):
     """More frames at a proportionally higher rate: the duration, and any audio, stay as they were."""
     from ..errors import MotionComicError
     from ..interpolation.base import Interpolator
@@ -66,7 +67,7 @@ def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_thr
     out = interpolate_clip(clip.frames, int(multiplier), model=interpolator, fps=clip.fps,
                            target_fps=float(target_fps) if target_fps else None,
                            cuts="auto" if thr > 0 else None, cut_threshold=thr,
-                           duplicates=float(duplicate_threshold or 0.0))
+                           duplicates=float(duplicate_threshold or 0.0), loop=loop or "off")
     log.info("interpolated %d -> %d frames (%d synthesised, cuts at %s) with %s, %.3g -> %.3g fps",
              clip.frames.shape[0], out.frames.shape[0], len(out.synthesized), out.cuts or "none",
              interpolator.name, clip.fps, out.fps)
@@ -130,6 +131,11 @@ NODES = [
                   "replaced by an in-between at its true time, so the motion plays evenly instead of in steps. A "
                   "drawing held longer than 4 frames is a pause and keeps its timing.",
                   default=0.0, min=0.0, max=32.0, step=0.1, optional=True),
+            Combo("loop", list(LOOPS), "For clips that loop (idle animations). off = a clip with a start and an end. "
+                  "open = the last frame leads back to the first: the seam gets in-betweens too, so the loop plays "
+                  "without a jump (N*multiplier frames). closed = the last frame repeats the first (a clip made to "
+                  "loop, e.g. Open-Sora's loop conditioning): it is the seam and is left out, so no frame shows twice "
+                  "((N-1)*multiplier frames).", default="off", optional=True),
         ],
         outputs=[
             Out("IMAGE", "images", "The frames with the in-betweens added."),

@@ -38,7 +38,7 @@ def _tail(first: int, frames_src: list, fps_src: list, reference: list, prefix: 
         c: _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
                  dtype="auto", device="auto", rife_scale="auto", rife_ensemble=False),
         d: _node("MotionComicInterpolate", "Interpolate", images=[b, 0], fps=fps_src, interpolator=[c, 0],
-                 multiplier=multiplier, target_fps=0.0, scene_cut_threshold=0.4, duplicate_threshold=0.0),
+                 multiplier=multiplier, target_fps=0.0, scene_cut_threshold=0.4, duplicate_threshold=0.0, loop="off"),
         e: _node("MotionComicSaveVideo", "Save Video", images=[d, 0], fps=[d, 1], filename_prefix=prefix,
                  format="mp4", crf=19, quality=90, save_output=True),
     }
@@ -102,7 +102,7 @@ def cogvideox_t2v() -> dict:
         "4": _node("MotionComicLoadInterpolator", "Load Interpolator", model="optical flow (no weights)",
                    dtype="auto", device="auto", rife_scale="auto", rife_ensemble=False),
         "5": _node("MotionComicInterpolate", "Interpolate", images=["3", 0], fps=["3", 1], interpolator=["4", 0],
-                   multiplier=3, target_fps=0.0, scene_cut_threshold=0.4, duplicate_threshold=0.0),
+                   multiplier=3, target_fps=0.0, scene_cut_threshold=0.4, duplicate_threshold=0.0, loop="off"),
         "6": _node("MotionComicSaveVideo", "Save Video", images=["5", 0], fps=["5", 1],
                    filename_prefix="motioncomic/cogvideox_t2v", format="mp4", crf=19, quality=90, save_output=True),
     }
