@@ -20,6 +20,8 @@
   clips were resampled to 15/30 fps by picking the nearest frame, see docs/interpolation.md).
 * **Repeated frames** on the same clips: x2 without and with ``duplicates=1.0`` (the clips that
   repeat every other frame play evenly with it; the others must not change).
+* **Loops**: a synthetic idle loop at x2 with ``loop`` off and open: the seam's step against the
+  median step (off, the loop jumps by a whole input frame there).
 * **Speed** at ``--sizes`` (default 480x720 and 720x1280): synthetic frames (textured background, a
   disc on a curve) through ``iter_interpolate`` at x2: synthesised frames/s of crossfade, plain, flow
   and RIFE 4.25/4.26 (random weights: its speed does not depend on them; ``--rife`` for a real file).
@@ -29,7 +31,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--clips DIR] [--triples 12] [--rife FILE]
         [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
-        [--skip quality timing repeats speed memory]
+        [--skip quality timing repeats loops speed memory]
 """
 from __future__ import annotations
 
@@ -275,6 +277,38 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
     return rows
 
 
+# ----------------------------------------------------------------------------- loops
+def loops(n: int = 42, h: int = 240, w: int = 360) -> None:
+    """A synthetic idle loop (the disc makes one turn in ``n`` frames) at x2 with ``loop`` off and
+    open: PSNR against the true frames at the half times, at the seam (between the last frame and
+    the first) and elsewhere. Off, the loop jumps at the seam: the best it shows there is the last
+    frame, which is compared instead."""
+    import numpy as np
+    import torch
+
+    _import_pack()
+    from motioncomic.interpolation.clip import interpolate
+
+    step = 2 * math.pi / n
+    clip = torch.stack(list(frames(n, h, w, step=step)))
+    print(f"loops ({n}-frame synthetic turn, {h}x{w}, x2 flow; PSNR against the true frame at the half time):")
+    seconds = {}
+    outs = {}
+    interpolate(clip[:2], 2)  # warm-up (OpenCV's first DIS call), out of the timings
+    for loop in ("off", "open"):
+        t0 = time.perf_counter()
+        outs[loop] = interpolate(clip, 2, loop=loop).frames
+        seconds[loop] = time.perf_counter() - t0
+    seam_truth = next(frames(1, h, w, step=step, start=n - 0.5)).numpy()
+    inner = [k for k in range(0, n - 1, max(1, n // 6))]
+    inner_psnr = np.mean([psnr(outs["open"][2 * k + 1].numpy(), next(frames(1, h, w, step=step, start=k + 0.5)).numpy())
+                          for k in inner])
+    print(f"  loop=open {outs['open'].shape[0]} frames: the seam in-between {psnr(outs['open'][-1].numpy(), seam_truth):.1f} dB, "
+          f"the other in-betweens {inner_psnr:.1f} dB; time ratio {seconds['open'] / seconds['off']:.2f} against off")
+    print(f"  loop=off  {outs['off'].shape[0]} frames: nothing at the seam (the loop jumps); the last frame there "
+          f"{psnr(outs['off'][-1].numpy(), seam_truth):.1f} dB")
+
+
 # ----------------------------------------------------------------------------- repeated frames
 def repeats(folder: Path, n: int = 40) -> None:
     """Each clip's first ``n`` frames at x2 with ``flow``, without and with ``duplicates=1.0``: how
@@ -304,8 +338,9 @@ def repeats(folder: Path, n: int = 40) -> None:
 
 
 # ----------------------------------------------------------------------------- speed
-def frames(n: int, h: int, w: int):
-    """Yield ``n`` frames ``[H, W, 3]`` float32: textured background, a textured disc on a curve."""
+def frames(n: int, h: int, w: int, step: float = 0.15, start: float = 0.0):
+    """Yield ``n`` frames ``[H, W, 3]`` float32: textured background, a textured disc on a curve
+    (``step`` radians of its elliptical path per frame; the first frame at time ``start``)."""
     import cv2
     import numpy as np
     import torch
@@ -315,10 +350,11 @@ def frames(n: int, h: int, w: int):
     tex = cv2.resize(rng.random((h // 40 + 2, h // 40 + 2, 3), dtype=np.float32), (h // 3, h // 3),
                      interpolation=cv2.INTER_NEAREST)
     r = h // 6
-    for i in range(n):
+    for k in range(n):
+        i = start + k
         img = np.clip(0.2 + 0.6 * bg, 0, 1)
-        cx = int(w / 2 + 0.3 * w * math.cos(0.15 * i))
-        cy = int(h / 2 + 0.25 * h * math.sin(0.15 * i))
+        cx = int(w / 2 + 0.3 * w * math.cos(step * i))
+        cy = int(h / 2 + 0.25 * h * math.sin(step * i))
         mask = np.zeros((h, w), np.uint8)
         cv2.circle(mask, (cx, cy), r, 1, -1)
         y0, x0 = max(0, cy - r), max(0, cx - r)
@@ -428,7 +464,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--mem-size", default="480x720")
     ap.add_argument("--mem-frames", nargs=2, type=int, default=[16, 128])
-    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "timing", "repeats", "speed", "memory"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["quality", "timing", "repeats", "loops", "speed", "memory"])
     args = ap.parse_args()
 
     if "quality" not in args.skip:
@@ -441,6 +477,8 @@ def main() -> None:
         timing(args.clips, args.triples)
     if "repeats" not in args.skip and args.clips.is_dir():
         repeats(args.clips)
+    if "loops" not in args.skip:
+        loops()
     if "speed" not in args.skip:
         for s in args.sizes:
             h, w = _size(s)
