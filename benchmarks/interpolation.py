@@ -50,6 +50,13 @@ CLIPS = ROOT.parent / "shared" / "data" / "clips"
 
 
 # ----------------------------------------------------------------------------- methods
+def grey(x):
+    """An RGB frame ``[H, W, 3]`` in 0..1 as the 8-bit grey image DIS takes."""
+    import numpy as np
+
+    return np.clip((x @ np.float32([0.299, 0.587, 0.114])) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
 class PlainWarp:
     """The baseline: DIS medium both ways at full size, two backward warps, a plain blend (numpy/OpenCV)."""
 
@@ -64,7 +71,7 @@ class PlainWarp:
         import cv2
         import numpy as np
 
-        g0, g1 = (np.clip((x @ np.float32([0.299, 0.587, 0.114])) * 255 + 0.5, 0, 255).astype(np.uint8) for x in (a, b))
+        g0, g1 = grey(a), grey(b)
         f01, f10 = self.dis.calc(g0, g1, None), self.dis.calc(g1, g0, None)
         h, w = g0.shape
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
@@ -195,8 +202,8 @@ def middle_time(a, m, b, dis) -> float | None:
     (so weighted by how far each moves). None when nothing moves (under ~0.03 px per pixel)."""
     import numpy as np
 
-    grey = [np.clip(x @ np.float32([0.299, 0.587, 0.114]) * 255 + 0.5, 0, 255).astype(np.uint8) for x in (a, m, b)]
-    fa, fb = dis.calc(grey[1], grey[0], None), dis.calc(grey[1], grey[2], None)
+    ga, gm, gb = grey(a), grey(m), grey(b)
+    fa, fb = dis.calc(gm, ga, None), dis.calc(gm, gb, None)
     d = fb - fa
     den = float((d * d).sum())
     if den < 1e-3 * d[..., 0].size:
@@ -300,7 +307,7 @@ def loops(n: int = 42, h: int = 240, w: int = 360) -> None:
         outs[loop] = interpolate(clip, 2, loop=loop).frames
         seconds[loop] = time.perf_counter() - t0
     seam_truth = next(frames(1, h, w, step=step, start=n - 0.5)).numpy()
-    inner = [k for k in range(0, n - 1, max(1, n // 6))]
+    inner = range(0, n - 1, max(1, n // 6))
     inner_psnr = np.mean([psnr(outs["open"][2 * k + 1].numpy(), next(frames(1, h, w, step=step, start=k + 0.5)).numpy())
                           for k in inner])
     print(f"  loop=open {outs['open'].shape[0]} frames: the seam in-between {psnr(outs['open'][-1].numpy(), seam_truth):.1f} dB, "

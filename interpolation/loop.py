@@ -34,19 +34,24 @@ def frames_in(frames: Iterable, loop: str, seen: list[int]) -> Iterator:
             first = frame
         seen[0] += 1
         yield frame
-    if loop == "open" and seen[0] >= 2:
+    if seen[0] == 1:
+        raise MotionComicError("a loop needs at least 2 frames, got 1: there is nothing to move between")
+    if loop == "open" and seen[0]:
         seen[0] += 1
         yield first
-    elif loop != "off" and seen[0] == 1:
-        raise MotionComicError("a loop needs at least 2 frames, got 1: there is nothing to move between")
+
+
+def _seam_is_output(schedule, fed: int) -> bool:
+    """Whether an output time falls on the last of ``fed`` frames fed in (the seam)."""
+    return schedule.keeps_original(fed - 1)
 
 
 def total_out(schedule, n: int, loop: str) -> int:
     """How many frames the stream yields for ``n`` input frames."""
     if loop == "off":
         return schedule.count(n)
-    n = n + 1 if loop == "open" else n
-    return schedule.count(n) - (1 if schedule.keeps_original(n - 1) else 0)
+    fed = n + 1 if loop == "open" else n
+    return schedule.count(fed) - (1 if _seam_is_output(schedule, fed) else 0)
 
 
 def without_seam(stream: Iterator, schedule, kinds, seen: list[int]) -> Iterator:
@@ -61,7 +66,7 @@ def without_seam(stream: Iterator, schedule, kinds, seen: list[int]) -> Iterator
             last = frame
         if last is None:
             return
-        if schedule.keeps_original(seen[0] - 1):
+        if _seam_is_output(schedule, seen[0]):
             kinds.pop()
         else:
             yield last

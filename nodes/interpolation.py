@@ -53,7 +53,8 @@ def load(model, dtype="auto", device="auto", rife_scale="auto", rife_ensemble=Fa
 
 def interpolate(images, fps, interpolator, multiplier, target_fps, scene_cut_threshold, video,
                 duplicate_threshold=0.0, loop="off"):
-    """More frames at a proportionally higher rate: the duration, and any audio, stay as they were."""
+    """More frames at a proportionally higher rate: the duration, and any audio, stay as they were (a closed
+    loop is one input frame shorter: its seam frame is left out)."""
     from ..errors import MotionComicError
     from ..interpolation.base import Interpolator
     from ..interpolation.clip import interpolate as interpolate_clip
