@@ -48,6 +48,7 @@ def test_the_whole_flow_interpolator_gives_the_same_frames_on_the_torch_path(mon
     """What a GPU runs (grid_sample warps, torch resizes) against the CPU's OpenCV path, end to end:
     the same in-between to sampling rounding, and the same quality against the true middle frame."""
     import tiny_interpolation as ti
+    from motioncomic.interpolation import bilateral
     from motioncomic.interpolation import flow as flow_mod
     from motioncomic.interpolation import warp as warp_mod
     from motioncomic.interpolation.flow import FlowInterpolator
@@ -58,6 +59,8 @@ def test_the_whole_flow_interpolator_gives_the_same_frames_on_the_torch_path(mon
     cpu_path = interp.pair_times(a, b, [0.5, 0.25])
     monkeypatch.setattr(warp_mod, "warp_frames", backwarp)
     monkeypatch.setattr(flow_mod, "resize", flow_mod.resize_torch)
+    monkeypatch.setattr(bilateral, "motion_at", bilateral.motion_at_torch)
+    monkeypatch.setattr(bilateral, "box", bilateral.box_torch)
     torch_path = interp.pair_times(a, b, [0.5, 0.25])
     diff = (cpu_path - torch_path).abs()
     # measured here 4e-8 mean, 5e-6 at most; the bound allows OpenCV builds that place samples to
