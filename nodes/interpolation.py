@@ -10,7 +10,7 @@ from ._video import clip_in, video_out
 log = logging.getLogger(__name__)
 
 FLOW = "optical flow (no weights)"
-#: DIS's ultrafast preset: measured -0.10 dB and ~0.6x the time of FLOW on the shared clips (docs/interpolation.md).
+#: DIS's ultrafast preset: measured -0.08 dB and 0.65-0.8x the time of FLOW on the shared clips (docs/interpolation.md).
 FLOW_FAST = "optical flow, fast (no weights)"
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")  # = host.DEVICE_CHOICES (not imported: node files stay light)
@@ -86,7 +86,7 @@ NODES = [
         inputs=[
             Combo("model", interpolator_choices,
                   "optical flow (no weights) = OpenCV DIS flow both ways, warps chosen by agreement, falls back to a "
-                  "blend where the flow is unsure; no download. The fast one uses DIS's ultrafast preset: ~0.6x the "
+                  "blend where the flow is unsure; no download. The fast one uses DIS's ultrafast preset: ~0.7x the "
                   "time for ~0.1 dB less, for long high-resolution clips. Or a file from models/vfi/: RIFE 4.6+ "
                   "(flownet.pkl, rife47.pth ... rife426.pth; the version is read from the file) or SGM-VFI "
                   "(ours-1-2-points.pkl: global matching for large motion; ours-local.pkl: faster).", default=FLOW),
