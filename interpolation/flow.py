@@ -251,11 +251,3 @@ def compose(i0: "torch.Tensor", i1: "torch.Tensor", ft0: "torch.Tensor", ft1: "t
         out = out + weight * (near - out)
     fade = (1 - t) * i0 + t * i1
     return (fade + confidence * (out - fade)).clamp_(0, 1)
-
-
-def synthesize(i0: "torch.Tensor", i1: "torch.Tensor", f01: "torch.Tensor", f10: "torch.Tensor",
-               t: float) -> "torch.Tensor":
-    """The frame at ``t`` from frames ``[1, 3, H, W]`` and full-size flows ``[1, 2, H, W]`` (decision
-    and composition at one resolution)."""
-    ft0, ft1, confidence = decide(i0, i1, f01, f10, t)
-    return compose(i0, i1, ft0, ft1, t, confidence)
