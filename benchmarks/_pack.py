@@ -9,16 +9,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def import_pack(root: Path | str = ROOT) -> None:
-    """Import the checkout at ``root`` as the package ``motioncomic`` (once per process)."""
-    if "motioncomic" in sys.modules:
-        return
-    root = Path(root)
-    spec = importlib.util.spec_from_file_location("motioncomic", root / "__init__.py",
+def import_pack(root: Path | str = ROOT, name: str = "motioncomic"):
+    """Import the checkout at ``root`` as the package ``name`` (once per process and name) and return
+    it. Another name imports a second checkout beside this one (an older release to compare with)."""
+    root = Path(root).resolve()
+    if not (root / "__init__.py").is_file():
+        raise SystemExit(f"{root} is not a checkout of the pack (no __init__.py)")
+    if name in sys.modules:
+        loaded = Path(sys.modules[name].__file__).resolve().parent
+        if loaded != root:
+            raise SystemExit(f"{name} is already imported from {loaded}, not {root}")
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py",
                                                   submodule_search_locations=[str(root)])
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["motioncomic"] = mod
+    sys.modules[name] = mod
     spec.loader.exec_module(mod)
+    return mod
 
 
 def peak_rss_mb() -> float:

@@ -9,15 +9,20 @@
     size, ``0.5·(I0(x + 0.5·F10) + I1(x + 0.5·F01))``, no occlusion handling; the time baseline),
   - ``flow``: our default (``motioncomic.interpolation.flow``), and ``flow_fast`` (its DIS ultrafast
     preset, Load Interpolator's "optical flow, fast"),
-  - ``rife`` with ``--rife FILE`` (a real RIFE 4.6+ file) and ``sgm_vfi`` with ``--sgm FILE``.
+  - ``rife`` with ``--rife FILE`` (a real RIFE 4.6+ file) and ``sgm_vfi`` with ``--sgm FILE``,
+  - ``reference`` with ``--reference DIR``: the ``flow`` of another checkout of the pack, e.g. the
+    0.1.0 release that issue 11 measured on its held-out clips
+    (``git worktree add /tmp/mc-0.1.0 8080e1c``): the same code on both sets of clips tells which
+    of this benchmark's figures is comparable with the held-out one.
 
   Prints PSNR gain over the cross-fade per clip and mean, and ms per synthesised frame with the ratio
   to ``plain``.
 * **Timing**: when each true middle frame was taken (from DIS flows from it to both inputs), and
   ``flow``'s gain on the quality triples at t = 0.5, at that measured time and at the best t of a
   grid (what uneven frame timing in the clips costs every two-frame interpolator), and ``flow``'s
-  and ``plain``'s gains on the evenly timed triples (a model's own frames are evenly timed; these
-  clips were resampled to 15/30 fps by picking the nearest frame, see docs/interpolation.md).
+  and ``plain``'s (and ``reference``'s) gains on the evenly timed triples (a model's own frames are
+  evenly timed; these clips were resampled to 15/30 fps by picking the nearest frame, see
+  docs/interpolation.md).
 * **Repeated frames** on the same clips: x2 without and with ``duplicates=1.0`` (the clips that
   repeat every other frame play evenly with it; the others must not change).
 * **Loops**: a synthetic idle loop at x2 with ``loop`` off and open: the seam's step against the
@@ -30,7 +35,7 @@
   its own process: peak RSS of the loop (VmHWM reset after the imports); the ratio must be <= 1.2.
 
     OMP_NUM_THREADS=1 python benchmarks/interpolation.py [--clips DIR] [--triples 12] [--rife FILE]
-        [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
+        [--reference DIR] [--sizes 480x720 720x1280] [--pairs 4] [--mem-size 480x720] [--mem-frames 16 128]
         [--skip quality timing repeats loops speed memory]
 """
 from __future__ import annotations
@@ -126,7 +131,19 @@ def methods(args) -> dict:
         from motioncomic.interpolation.sgm_vfi.loader import load_sgm_vfi
 
         out["sgm_vfi"] = ours(load_sgm_vfi(args.sgm, device="cpu"))
+    if args.reference:
+        out["reference"] = reference_flow(args.reference)
     return out
+
+
+def reference_flow(root: Path):
+    """The default ``flow`` interpolator of another checkout of the pack at ``root`` (imported beside
+    this one as ``motioncomic_reference``), as a numpy function like :func:`ours`."""
+    pack = _import_pack(root, name="motioncomic_reference")
+    import importlib
+
+    flow = importlib.import_module(pack.__name__ + ".interpolation.flow")
+    return ours(flow.FlowInterpolator())
 
 
 # ----------------------------------------------------------------------------- quality
@@ -211,7 +228,7 @@ def middle_time(a, m, b, dis) -> float | None:
     return float(np.clip(-(fa * d).sum() / den, 0.0, 1.0))
 
 
-def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
+def timing(folder: Path, n: int, even: float = 0.1, reference: Path | None = None) -> list[dict]:
     """Are the clips' frames evenly spaced in time? The time at which each true middle frame was
     taken (:func:`middle_time`), for every (i, i+1, i+2) of each clip, and:
 
@@ -221,7 +238,8 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
       first and the others is what uneven frame timing costs, which no interpolator that sees only
       the pair can know;
     * on the *evenly timed* triples (measured time within ``even`` of 0.5, as a model's own frames
-      are), the gain of ``flow`` and of the plain warp at t = 0.5.
+      are), the gain of ``flow``, of the plain warp and (given) of the ``reference`` checkout's
+      ``flow`` at t = 0.5.
 
     Returns per clip its name, the measured times of the ``n`` triples, the share of repeats among
     them, and the mean gains."""
@@ -234,6 +252,7 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
 
     interp, plain = FlowInterpolator(device="cpu"), PlainWarp()
     run = ours(interp)
+    others = {"plain": plain, **({"reference": reference_flow(reference)} if reference else {})}
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     grid = [k / 10 for k in range(1, 10)]
     print("timing of the true middle frames (t measured from the true frame; gain over the cross-fade, dB):")
@@ -242,14 +261,15 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
         frames = read_clip(path)
         picked = set(triples(len(frames), n))
         ts, gains = [], {"t=0.5": [], "measured t": [], "best t": []}
-        evens = {"flow": [], "plain": []}
+        evens = {"flow": [], **{k: [] for k in others}}
         for i in range(len(frames) - 2):
             a, m, b = frames[i], frames[i + 1], frames[i + 2]
             t = middle_time(a, m, b, dis)
             fade = psnr(0.5 * (a + b), m)
             if t is not None and abs(t - 0.5) <= even:
                 evens["flow"].append(psnr(run(a, b), m) - fade)
-                evens["plain"].append(psnr(plain(a, b), m) - fade)
+                for k, fn in others.items():
+                    evens[k].append(psnr(fn(a, b), m) - fade)
             if i not in picked:
                 continue
             ts.append(0.5 if t is None else t)
@@ -269,7 +289,7 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
               f"a repeat (t < 0.1 or > 0.9) in {repeat:.0%}; flow " + ", ".join(f"{k} {v:+.2f}" for k, v in g.items()))
         if evens["flow"]:
             print(f"  {'':26s} evenly timed: {len(evens['flow'])} of {len(frames) - 2} triples, "
-                  f"flow {e['flow']:+.2f}, plain {e['plain']:+.2f}")
+                  + ", ".join(f"{k} {v:+.2f}" for k, v in e.items()))
     for label, keep in (("clips", lambda r: True),
                         ("clips where under half the middle frames are repeats", lambda r: r["repeats"] < 0.5)):
         sel = [r["gains"] for r in rows if keep(r)]
@@ -278,9 +298,10 @@ def timing(folder: Path, n: int, even: float = 0.1) -> list[dict]:
                 f"{k} {np.mean([g[k] for g in sel]):+.2f}" for k in sel[0]))
     sel = [r["even"] for r in rows if r["even"]["count"] >= 5]
     if sel:
-        f, p = np.mean([e["flow"] for e in sel]), np.mean([e["plain"] for e in sel])
+        means = {k: float(np.mean([e[k] for e in sel])) for k in evens}
         print(f"  evenly timed triples (|t-0.5| <= {even}), mean over the {len(sel)} clips with at least 5: "
-              f"flow {f:+.2f}, plain {p:+.2f} (flow - plain {f - p:+.2f})")
+              + ", ".join(f"{k} {v:+.2f}" for k, v in means.items())
+              + f" (flow - plain {means['flow'] - means['plain']:+.2f})")
     return rows
 
 
@@ -467,6 +488,8 @@ def main() -> None:
     ap.add_argument("--triples", type=int, default=12, help="(i, i+2) pairs per clip, evenly spaced")
     ap.add_argument("--rife", help="a RIFE 4.6+ file (flownet.pkl / rife4x.pth) for quality and speed")
     ap.add_argument("--sgm", help="an SGM-VFI checkpoint for quality (slow on CPU)")
+    ap.add_argument("--reference", type=Path,
+                    help="another checkout of the pack whose flow is compared (quality, evenly timed triples)")
     ap.add_argument("--sizes", nargs="*", default=["480x720", "720x1280"])
     ap.add_argument("--pairs", type=int, default=4)
     ap.add_argument("--mem-size", default="480x720")
@@ -481,7 +504,7 @@ def main() -> None:
             print(f"quality on real clips: SKIPPED, {args.clips} does not exist (the clips live in "
                   "../shared/data/clips beside the checkout; pass --clips DIR)")
     if "timing" not in args.skip and args.clips.is_dir():
-        timing(args.clips, args.triples)
+        timing(args.clips, args.triples, reference=args.reference)
     if "repeats" not in args.skip and args.clips.is_dir():
         repeats(args.clips)
     if "loops" not in args.skip:

@@ -63,3 +63,17 @@ def test_timing_section_on_an_unevenly_timed_clip(bench, tmp_path, capsys):
     assert row["even"]["count"] == 2 and row["even"]["of"] == 5
     assert row["even"]["flow"] > 2.0 and row["even"]["plain"] > 1.0
     assert "mean over the 1 clips" in capsys.readouterr().out
+
+
+def test_reference_checkout_is_measured_beside_flow(bench, tmp_path):
+    """``--reference DIR`` imports another checkout beside this one; given this very checkout, its
+    ``flow`` must score exactly as ours on the same evenly timed triples (the comparison is fair)."""
+    times = [0.0, 0.5, 1.0, 1.5, 2.0]
+    frames = [Image.fromarray((np.clip(_scene(s), 0, 1) * 255 + 0.5).astype(np.uint8)) for s in times]
+    frames[0].save(tmp_path / "even-1.webp", save_all=True, append_images=frames[1:], lossless=True, duration=100)
+    (row,) = bench.timing(tmp_path, 12, reference=BENCH.parent)
+    assert row["even"]["count"] == 3
+    assert row["even"]["reference"] == pytest.approx(row["even"]["flow"], abs=1e-9)
+    assert row["even"]["reference"] != pytest.approx(row["even"]["plain"], abs=1e-3)
+    with pytest.raises(SystemExit, match="not a checkout"):
+        bench.reference_flow(tmp_path)
