@@ -20,8 +20,9 @@ For a pair (I0, I1) and times t (the flows are computed once per pair and reused
    motion is large (tens of pixels) it is mixed with a short motion blur along the flow (timing hedge).
 
 Measured on the real image-to-video clips of ``../shared/data/clips`` (benchmarks/interpolation.py,
-docs/interpolation.md): +0.29 dB over a plain two-way DIS warp at ~2.5x its time; the splatting
-interpolator this replaced was 0.25 dB below the plain warp at 4-8x its time.
+docs/interpolation.md): +0.29 dB over a plain two-way DIS warp on all their triples and +0.38 on the
+evenly timed ones (+3.13 over the cross-fade), at 2.3-2.6x its time; the splatting interpolator of
+0.1.0 this replaced was 0.1-0.2 dB below the plain warp there at ~4x its time.
 
 Warping and blending are torch on :attr:`FlowInterpolator.device` (the GPU inside ComfyUI when
 there is one); the CPU test suite runs the same code on the CPU.
