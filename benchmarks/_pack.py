@@ -14,7 +14,8 @@ def import_pack(root: Path | str = ROOT, name: str = "motioncomic"):
     it. Another name imports a second checkout beside this one (an older release to compare with)."""
     root = Path(root).resolve()
     if not (root / "__init__.py").is_file():
-        raise SystemExit(f"{root} is not a checkout of the pack (no __init__.py)")
+        raise SystemExit(f"{root} is not a checkout of the pack (no __init__.py): pass the folder of a clone "
+                         "or worktree, e.g. `git worktree add /tmp/mc-0.1.0 8080e1c`")
     if name in sys.modules:
         loaded = Path(sys.modules[name].__file__).resolve().parent
         if loaded != root:

@@ -86,7 +86,7 @@ def _motion_at_cpu(i0, i1, f01, f10, t: float, shift: int, radius: int, softness
     means = [m]
     if shift > 0:
         pad = cv2.copyMakeBorder(m, shift, shift, shift, shift, cv2.BORDER_REPLICATE)
-        means += [pad[shift + dy:shift + dy + h, shift + dx:shift + dx + w]
+        means += [np.ascontiguousarray(pad[shift + dy:shift + dy + h, shift + dx:shift + dx + w])
                   for dx, dy in ((shift, 0), (-shift, 0), (0, shift), (0, -shift))]
     third = np.full((1, im0.shape[-1]), 1.0 / im0.shape[-1], np.float32)
     errs = np.empty((1 + len(means), h, w), np.float32)
@@ -99,7 +99,7 @@ def _motion_at_cpu(i0, i1, f01, f10, t: float, shift: int, radius: int, softness
     w2 = [cv2.merge([wk, wk]) for wk in weights]
     mixed = np.zeros_like(m)
     for k, mk in enumerate(means):
-        cv2.accumulateProduct(w2[k + 1], np.ascontiguousarray(mk), mixed)
+        cv2.accumulateProduct(w2[k + 1], mk, mixed)
     ft0, ft1 = mixed.copy(), -mixed
     cv2.accumulateProduct(w2[0], g10, ft0)
     cv2.accumulateProduct(w2[0], g01, ft1)

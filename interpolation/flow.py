@@ -36,7 +36,6 @@ from ..errors import MotionComicError
 from .base import Interpolator, check_times
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import torch
 
 log = logging.getLogger(__name__)
